@@ -1,0 +1,28 @@
+"""Published constants of the Chinchilla-form law (loss in nats/token).
+
+- `CHINCHILLA_2022`: Hoffmann et al. 2022, Approach 3, as usually quoted (rounded).
+- `EPOCH_2024`: Besiroglu et al. 2024 (Epoch AI), grid refit of the summed Huber objective on
+  the 240 filtered points -- the fit `scaling_jax.fit` reproduces.
+- `EPOCH_2024_HEADLINE`: Epoch's headline estimate (Huber likelihood with a free scale).
+- `SARDANA_2024`: the constants Sardana et al. 2024 ("Beyond Chinchilla-Optimal") use.
+"""
+
+from __future__ import annotations
+
+from .laws import ChinchillaParams
+
+__all__ = ["CHINCHILLA_2022", "EPOCH_2024", "EPOCH_2024_HEADLINE", "SARDANA_2024", "PRESETS"]
+
+CHINCHILLA_2022 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.34, beta=0.28)
+EPOCH_2024 = ChinchillaParams(A=477.8, B=2143.0, E=1.8172, alpha=0.3473, beta=0.3672)
+EPOCH_2024_HEADLINE = ChinchillaParams(
+    A=482.01, B=2085.43, E=1.8169, alpha=0.3478, beta=0.3658
+)
+SARDANA_2024 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283)
+
+PRESETS: dict[str, ChinchillaParams] = {
+    "chinchilla_2022": CHINCHILLA_2022,
+    "epoch_2024": EPOCH_2024,
+    "epoch_2024_headline": EPOCH_2024_HEADLINE,
+    "sardana_2024": SARDANA_2024,
+}

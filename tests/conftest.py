@@ -1,0 +1,25 @@
+"""Test configuration: float64 everywhere, and the shared reference data when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jax
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def shared_data_file(name: str) -> Path:
+    """Path of a file in ../shared/data; skip (locally) or fail (in CI) when it is absent."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        msg = f"reference data {path} is absent (it lives in ../shared/data beside the checkout)"
+        if IN_CI:
+            pytest.fail(msg + "; CI=true requires it")
+        pytest.skip(msg)
+    return path

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from .laws import ChinchillaParams
 
-__all__ = ["CHINCHILLA_2022", "EPOCH_2024", "EPOCH_2024_HEADLINE", "SARDANA_2024", "PRESETS"]
+__all__ = [
+    "CHINCHILLA_2022",
+    "EPOCH_2024",
+    "EPOCH_2024_HEADLINE",
+    "SARDANA_2024",
+    "PRESETS",
+    "resolve_params",
+]
 
 CHINCHILLA_2022 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.34, beta=0.28)
 EPOCH_2024 = ChinchillaParams(A=477.8, B=2143.0, E=1.8172, alpha=0.3473, beta=0.3672)
@@ -26,3 +33,33 @@ PRESETS: dict[str, ChinchillaParams] = {
     "epoch_2024_headline": EPOCH_2024_HEADLINE,
     "sardana_2024": SARDANA_2024,
 }
+
+
+def resolve_params(spec: str | ChinchillaParams) -> ChinchillaParams:
+    """Chinchilla constants from a preset name, a JSON file, or a `ChinchillaParams`.
+
+    A JSON file is either a `FitResult` written by ``to_json`` or ``scaling-jax fit --out``
+    (its ``"params"`` object is used) or a bare object with keys A, B, E, alpha, beta.
+    """
+    import json
+    from pathlib import Path
+
+    if isinstance(spec, ChinchillaParams):
+        return spec
+    key = str(spec).lower().replace("-", "_")
+    if key in PRESETS:
+        return PRESETS[key]
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(f"law {spec!r} is neither a preset ({sorted(PRESETS)}) nor a JSON file")
+    try:
+        blob = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"law file {path} is not valid JSON: {err}") from None
+    values = blob.get("params", blob) if isinstance(blob, dict) else None
+    if not isinstance(values, dict):
+        raise ValueError(f"law file {path} holds no parameter object")
+    missing = [k for k in ChinchillaParams._fields if k not in values]
+    if missing:
+        raise ValueError(f"law file {path} lacks Chinchilla constants {missing}")
+    return ChinchillaParams(*(float(values[k]) for k in ChinchillaParams._fields))

@@ -96,8 +96,7 @@ def chinchilla_grid() -> np.ndarray:
     es = np.arange(-1.0, 1.5, 0.5)
     abs_ = np.arange(0.0, 30.0, 5.0)
     grid = [
-        (a, b, e, al, be)
-        for al, be, e, a, b in itertools.product(alphas, betas, es, abs_, abs_)
+        (a, b, e, al, be) for al, be, e, a, b in itertools.product(alphas, betas, es, abs_, abs_)
     ]
     return np.asarray(grid, dtype=np.float64)
 

@@ -22,9 +22,7 @@ __all__ = [
 
 CHINCHILLA_2022 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.34, beta=0.28)
 EPOCH_2024 = ChinchillaParams(A=477.8, B=2143.0, E=1.8172, alpha=0.3473, beta=0.3672)
-EPOCH_2024_HEADLINE = ChinchillaParams(
-    A=482.01, B=2085.43, E=1.8169, alpha=0.3478, beta=0.3658
-)
+EPOCH_2024_HEADLINE = ChinchillaParams(A=482.01, B=2085.43, E=1.8169, alpha=0.3478, beta=0.3658)
 SARDANA_2024 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283)
 
 PRESETS: dict[str, ChinchillaParams] = {

@@ -1,0 +1,422 @@
+"""Batched multi-start L-BFGS in lock step, plus a damped-Newton finish.
+
+Why not ``optax.lbfgs`` under ``vmap``: its zoom line search is a data-dependent
+``while_loop`` per iteration, so under ``vmap`` every lane waits for the slowest lane's line
+search and both branches of every ``cond`` run. Measured on 2 CPU cores, 432 vmapped starts ran
+~15x slower than one-by-one, and slower than scipy. Here every start is a small state machine
+that advances by exactly **one** batched value-and-gradient evaluation per step:
+
+* a weak-Wolfe line search written as a bracket update (expand the step while the curvature
+  condition fails, bisect once Armijo fails) -- a lane needing ten trials takes ten steps, and
+  no lane waits for another;
+* the L-BFGS memory kept as a shift buffer with ``rho = 0`` for empty slots, so the two-loop
+  recursion has a fixed shape;
+* finished lanes are masked, and between jitted segments the unfinished lanes are gathered into
+  a smaller power-of-two batch ("compaction"), so late, slow lanes do not drag the whole batch.
+
+After L-BFGS, the best few starts are finished with Levenberg-Marquardt steps on the exact
+Hessian (``jax.hessian``; the problems have a handful of parameters). The Chinchilla objective
+has a long flat valley in which L-BFGS crawls; a Newton step does not.
+
+Per-start status codes are in `Status`; nothing is hidden: a lane that hits the iteration
+limit, fails its line search or produces non-finite values says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = Any
+Objective = Callable[[Array, Any], Array]
+
+__all__ = [
+    "Status",
+    "SolverOptions",
+    "StartsResult",
+    "PolishResult",
+    "solve_starts",
+    "polish",
+]
+
+
+class Status:
+    """Per-start outcome codes."""
+
+    RUNNING = -1
+    CONVERGED = 0
+    MAX_ITERATIONS = 1
+    LINESEARCH_FAILED = 2
+    NON_FINITE = 3
+    SCREENED_OUT = 4  # stopped early by successive halving (a fast-mode non-survivor)
+
+    NAMES = {
+        -1: "running",
+        0: "converged",
+        1: "max_iterations",
+        2: "linesearch_failed",
+        3: "non_finite",
+        4: "screened_out",
+    }
+
+    @classmethod
+    def name(cls, code: int) -> str:
+        return cls.NAMES[int(code)]
+
+
+class SolverOptions(NamedTuple):
+    """Options of the lock-step L-BFGS.
+
+    Attributes:
+      max_iter: accepted L-BFGS iterations per start.
+      max_evals: objective evaluations per start (line-search trials included).
+      ftol: stop when the objective decrease of an iteration is <= ftol * |f| (relative, unlike
+        scipy's ``ftol * max(|f|, 1)``, which is absolute for objectives ~1e-3).
+      gtol: stop when max |gradient| <= gtol.
+      history: L-BFGS memory size.
+      max_linesearch: trials per line search before it is declared failed.
+      c1, c2: Armijo and (weak) curvature constants.
+      segment_steps: steps per jitted segment between compactions.
+      min_bucket: smallest batch compaction shrinks to.
+    """
+
+    max_iter: int = 1000
+    max_evals: int = 4000
+    ftol: float = 1e-9
+    gtol: float = 1e-11
+    history: int = 10
+    max_linesearch: int = 40
+    c1: float = 1e-4
+    c2: float = 0.9
+    segment_steps: int = 16
+    min_bucket: int = 16
+
+
+class _Lanes(NamedTuple):
+    x: Array  # (n, k) accepted point
+    f: Array  # (n,)
+    g: Array  # (n, k)
+    d: Array  # (n, k) search direction
+    gd: Array  # (n,) g . d at x (negative)
+    t: Array  # (n,) trial step length
+    t_lo: Array  # (n,) largest step known to satisfy Armijo (0 = none)
+    t_hi: Array  # (n,) smallest step known to violate Armijo (inf = none)
+    f_lo: Array  # (n,) objective at t_lo
+    g_lo: Array  # (n, k) gradient at t_lo
+    S: Array  # (n, m, k) step memory, newest last
+    Y: Array  # (n, m, k) gradient-change memory
+    rho: Array  # (n, m) 1/(s.y); 0 marks an empty slot
+    trials: Array  # (n,) trials in the current line search
+    n_iter: Array  # (n,)
+    n_eval: Array  # (n,)
+    status: Array  # (n,)
+    lane_id: Array  # (n,) index of the start; -1 for padding
+
+
+class StartsResult(NamedTuple):
+    """Per-start outcome of `solve_starts` (numpy arrays, one row per start)."""
+
+    theta: np.ndarray  # (S, k) final point
+    objective: np.ndarray  # (S,)
+    grad_norm: np.ndarray  # (S,) max |gradient| at the final point
+    n_iter: np.ndarray  # (S,)
+    n_eval: np.ndarray  # (S,)
+    status: np.ndarray  # (S,)
+    lane_evals: int  # lane-evaluations computed, padding and masked lanes included
+
+
+class PolishResult(NamedTuple):
+    theta: np.ndarray  # (K, k)
+    objective: np.ndarray  # (K,)
+    grad_norm: np.ndarray  # (K,)
+    steps_accepted: np.ndarray  # (K,)
+
+
+def _two_loop(g: Array, S: Array, Y: Array, rho: Array) -> Array:
+    """-H g for one lane via the L-BFGS two-loop recursion (empty slots have rho = 0)."""
+    m = S.shape[0]
+    q = g
+    alphas = []
+    for i in reversed(range(m)):
+        a_i = rho[i] * jnp.dot(S[i], q)
+        q = q - a_i * Y[i]
+        alphas.append(a_i)
+    alphas = alphas[::-1]
+    yy = jnp.dot(Y[-1], Y[-1])
+    gamma = jnp.where(rho[-1] > 0, 1.0 / (rho[-1] * jnp.where(yy > 0, yy, 1.0)), 1.0)
+    r = gamma * q
+    for i in range(m):
+        b_i = rho[i] * jnp.dot(Y[i], r)
+        r = r + S[i] * (alphas[i] - b_i)
+    return -r
+
+
+def _first_step(g: Array) -> Array:
+    """Initial step for a steepest-descent direction: min(1, 1/||g||), as scipy does."""
+    gnorm = jnp.linalg.norm(g, axis=-1)
+    return jnp.minimum(1.0, 1.0 / jnp.where(gnorm > 0, gnorm, 1.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(objective: Objective, opts: SolverOptions):
+    """jitted (init, segment) functions for one objective and option set."""
+    value_and_grad = jax.vmap(jax.value_and_grad(objective), in_axes=(0, None))
+
+    def init(theta0: Array, lane_id: Array, data: Any) -> _Lanes:
+        n, k = theta0.shape
+        m = opts.history
+        f, g = value_and_grad(theta0, data)
+        finite = jnp.isfinite(f) & jnp.all(jnp.isfinite(g), axis=-1)
+        f = jnp.where(finite, f, jnp.inf)
+        g = jnp.where(finite[:, None], g, 0.0)
+        zeros_mk = jnp.zeros((n, m, k), theta0.dtype)
+        status = jnp.where(finite, Status.RUNNING, Status.NON_FINITE)
+        status = jnp.where(lane_id < 0, Status.CONVERGED, status)
+        return _Lanes(
+            x=theta0,
+            f=f,
+            g=g,
+            d=-g,
+            gd=-jnp.sum(g * g, axis=-1),
+            t=_first_step(g),
+            t_lo=jnp.zeros(n, theta0.dtype),
+            t_hi=jnp.full(n, jnp.inf, theta0.dtype),
+            f_lo=f,
+            g_lo=g,
+            S=zeros_mk,
+            Y=zeros_mk,
+            rho=jnp.zeros((n, m), theta0.dtype),
+            trials=jnp.zeros(n, jnp.int32),
+            n_iter=jnp.zeros(n, jnp.int32),
+            n_eval=jnp.ones(n, jnp.int32),
+            status=status.astype(jnp.int32),
+            lane_id=lane_id,
+        )
+
+    def step(s: _Lanes, data: Any) -> _Lanes:
+        running = s.status == Status.RUNNING
+        ft, gt = value_and_grad(s.x + s.t[:, None] * s.d, data)
+        finite = jnp.isfinite(ft) & jnp.all(jnp.isfinite(gt), axis=-1)
+        armijo = finite & (ft <= s.f + opts.c1 * s.t * s.gd)
+        curvature = jnp.sum(gt * s.d, axis=-1) >= opts.c2 * s.gd
+        wolfe = armijo & curvature
+        grow = armijo & ~curvature
+
+        # Bracket update: bisect once Armijo fails, expand while only curvature fails.
+        t_hi = jnp.where(armijo, s.t_hi, s.t)
+        t_lo = jnp.where(grow, s.t, s.t_lo)
+        f_lo = jnp.where(grow, ft, s.f_lo)
+        g_lo = jnp.where(grow[:, None], gt, s.g_lo)
+        t_next = jnp.where(jnp.isinf(t_hi), 4.0 * s.t, 0.5 * (t_lo + t_hi))
+        trials = s.trials + 1
+        exhausted = ~wolfe & ((trials >= opts.max_linesearch) | (t_next <= 1e-20))
+        # A line search out of trials still accepts its best Armijo point, if it has one.
+        accept = wolfe | (exhausted & (t_lo > 0))
+        failed = exhausted & ~accept
+
+        t_acc = jnp.where(wolfe, s.t, t_lo)
+        f_acc = jnp.where(wolfe, ft, f_lo)
+        g_acc = jnp.where(wolfe[:, None], gt, g_lo)
+        step_vec = t_acc[:, None] * s.d
+        x_acc = s.x + step_vec
+        y_vec = g_acc - s.g
+        sy = jnp.sum(step_vec * y_vec, axis=-1)
+        yy = jnp.sum(y_vec * y_vec, axis=-1)
+        ss = jnp.sum(step_vec * step_vec, axis=-1)
+        # Skip curvature pairs that would make the inverse Hessian indefinite or blow up
+        # (guarding 1/sy with a where *before* the division keeps NaNs out of other lanes).
+        good_pair = accept & (sy > 1e-12 * jnp.sqrt(ss * yy))
+        S = jnp.where(
+            good_pair[:, None, None], jnp.concatenate([s.S[:, 1:], step_vec[:, None]], 1), s.S
+        )
+        Y = jnp.where(
+            good_pair[:, None, None], jnp.concatenate([s.Y[:, 1:], y_vec[:, None]], 1), s.Y
+        )
+        rho_new = 1.0 / jnp.where(good_pair, sy, 1.0)
+        rho = jnp.where(
+            good_pair[:, None], jnp.concatenate([s.rho[:, 1:], rho_new[:, None]], 1), s.rho
+        )
+        d_new = jax.vmap(_two_loop)(g_acc, S, Y, rho)
+        gd_new = jnp.sum(g_acc * d_new, axis=-1)
+        descent = gd_new < 0
+        d_new = jnp.where(descent[:, None], d_new, -g_acc)
+        gd_new = jnp.where(descent, gd_new, -jnp.sum(g_acc * g_acc, axis=-1))
+        has_memory = jnp.any(rho > 0, axis=-1) & descent
+        t_new = jnp.where(has_memory, 1.0, _first_step(g_acc))
+
+        n_iter = s.n_iter + accept.astype(jnp.int32)
+        n_eval = s.n_eval + 1
+        decrease = s.f - f_acc
+        small_decrease = decrease <= opts.ftol * jnp.maximum(jnp.abs(s.f), jnp.abs(f_acc))
+        small_grad = jnp.max(jnp.abs(g_acc), axis=-1) <= opts.gtol
+        converged = accept & (small_decrease | small_grad)
+        out_of_budget = (n_iter >= opts.max_iter) | (n_eval >= opts.max_evals)
+        status = jnp.where(
+            failed,
+            Status.LINESEARCH_FAILED,
+            jnp.where(
+                converged,
+                Status.CONVERGED,
+                jnp.where(out_of_budget, Status.MAX_ITERATIONS, Status.RUNNING),
+            ),
+        )
+
+        def pick(on_accept, on_search):
+            mask = accept.reshape(accept.shape + (1,) * (on_accept.ndim - 1))
+            return jnp.where(mask, on_accept, on_search)
+
+        new = _Lanes(
+            x=pick(x_acc, s.x),
+            f=pick(f_acc, s.f),
+            g=pick(g_acc, s.g),
+            d=pick(d_new, s.d),
+            gd=pick(gd_new, s.gd),
+            t=pick(t_new, t_next),
+            t_lo=pick(jnp.zeros_like(t_lo), t_lo),
+            t_hi=pick(jnp.full_like(t_hi, jnp.inf), t_hi),
+            f_lo=pick(f_acc, f_lo),
+            g_lo=pick(g_acc, g_lo),
+            S=S,
+            Y=Y,
+            rho=rho,
+            trials=pick(jnp.zeros_like(trials), trials),
+            n_iter=n_iter,
+            n_eval=n_eval,
+            status=status.astype(jnp.int32),
+            lane_id=s.lane_id,
+        )
+        return jax.tree.map(
+            lambda a, b: jnp.where(running.reshape(running.shape + (1,) * (a.ndim - 1)), a, b),
+            new,
+            s,
+        )
+
+    @functools.partial(jax.jit, static_argnums=2)
+    def segment(s: _Lanes, data: Any, n_steps: int) -> _Lanes:
+        return jax.lax.fori_loop(0, n_steps, lambda _, st: step(st, data), s)
+
+    return jax.jit(init), segment
+
+
+def _bucket(n_running: int, min_bucket: int) -> int:
+    return max(min_bucket, 1 << max(0, math.ceil(math.log2(max(n_running, 1)))))
+
+
+def _take(lanes: _Lanes, index: np.ndarray) -> _Lanes:
+    return jax.tree.map(lambda a: a[index], lanes)
+
+
+def solve_starts(
+    objective: Objective,
+    theta0: np.ndarray,
+    data: Any,
+    options: SolverOptions = SolverOptions(),
+    *,
+    batch_size: int | None = None,
+    max_steps: int | None = None,
+) -> StartsResult:
+    """Run L-BFGS from every row of `theta0` (starts x params) on ``objective(theta, data)``.
+
+    Starts are solved `batch_size` at a time (all at once by default); within a batch, lanes
+    advance in lock step and unfinished lanes are compacted between segments. `max_steps`
+    caps the batched steps (evaluations) per lane, leaving unfinished lanes `RUNNING` -- the
+    screening stage of successive halving.
+    """
+    theta0 = np.asarray(theta0)
+    n_starts, k = theta0.shape
+    init, segment = _compiled(objective, options)
+    out_theta = theta0.copy()
+    out_f = np.full(n_starts, np.inf)
+    out_gnorm = np.full(n_starts, np.inf)
+    out_iter = np.zeros(n_starts, np.int64)
+    out_eval = np.zeros(n_starts, np.int64)
+    out_status = np.full(n_starts, Status.RUNNING, np.int64)
+    lane_evals = 0
+    batch_size = n_starts if batch_size is None else max(1, int(batch_size))
+
+    def record(lanes: _Lanes, rows: np.ndarray) -> None:
+        ids = np.asarray(lanes.lane_id)[rows]
+        out_theta[ids] = np.asarray(lanes.x)[rows]
+        out_f[ids] = np.asarray(lanes.f)[rows]
+        out_gnorm[ids] = np.max(np.abs(np.asarray(lanes.g)[rows]), axis=-1)
+        out_iter[ids] = np.asarray(lanes.n_iter)[rows]
+        out_eval[ids] = np.asarray(lanes.n_eval)[rows]
+        out_status[ids] = np.asarray(lanes.status)[rows]
+
+    for start in range(0, n_starts, batch_size):
+        ids = np.arange(start, min(start + batch_size, n_starts))
+        lanes = init(jnp.asarray(theta0[ids]), jnp.asarray(ids), data)
+        lane_evals += len(ids)
+        steps_done = 0
+        while True:
+            status = np.asarray(lanes.status)
+            real = np.asarray(lanes.lane_id) >= 0
+            running = (status == Status.RUNNING) & real
+            n_running = int(running.sum())
+            if n_running == 0 or (max_steps is not None and steps_done >= max_steps):
+                break
+            size = len(status)
+            bucket = _bucket(n_running, options.min_bucket)
+            if bucket <= size // 2:
+                record(lanes, np.flatnonzero(real & ~running))
+                keep = np.flatnonzero(running)
+                pad = np.full(bucket - n_running, keep[0])
+                lanes = _take(lanes, np.concatenate([keep, pad]))
+                # Padding lanes repeat a running lane but are marked finished and anonymous.
+                mask = np.arange(bucket) >= n_running
+                lanes = lanes._replace(
+                    status=jnp.where(mask, Status.CONVERGED, lanes.status),
+                    lane_id=jnp.where(mask, -1, lanes.lane_id),
+                )
+            n_steps = options.segment_steps
+            if max_steps is not None:
+                n_steps = min(n_steps, max_steps - steps_done)
+            lanes = segment(lanes, data, n_steps)
+            lane_evals += n_steps * len(lanes.f)
+            steps_done += n_steps
+        record(lanes, np.flatnonzero(np.asarray(lanes.lane_id) >= 0))
+    return StartsResult(out_theta, out_f, out_gnorm, out_iter, out_eval, out_status, lane_evals)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_polish(objective: Objective, n_steps: int):
+    value_and_grad = jax.value_and_grad(objective)
+    hessian = jax.hessian(objective)
+
+    def lm_lane(theta: Array, data: Any):
+        k = theta.shape[-1]
+        eye = jnp.eye(k, dtype=theta.dtype)
+
+        def body(carry, _):
+            x, f, lam, n_ok = carry
+            _, g = value_and_grad(x, data)
+            H = hessian(x, data)
+            # Marquardt scaling: damp each coordinate by its own curvature scale.
+            scale = jnp.maximum(jnp.abs(jnp.diag(H)), 1e-12 * jnp.max(jnp.abs(jnp.diag(H))))
+            p = jnp.linalg.solve(H + lam * jnp.diag(scale) + 1e-300 * eye, -g)
+            f_try = objective(x + p, data)
+            ok = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(p)) & (f_try < f)
+            x = jnp.where(ok, x + p, x)
+            f = jnp.where(ok, f_try, f)
+            lam = jnp.clip(jnp.where(ok, lam / 4.0, lam * 8.0), 1e-12, 1e12)
+            return (x, f, lam, n_ok + ok.astype(jnp.int32)), None
+
+        f0 = objective(theta, data)
+        init = (theta, f0, jnp.asarray(1e-3, theta.dtype), jnp.asarray(0, jnp.int32))
+        (x, f, _, n_ok), _ = jax.lax.scan(body, init, None, length=n_steps)
+        _, g = value_and_grad(x, data)
+        return x, f, jnp.max(jnp.abs(g)), n_ok
+
+    return jax.jit(jax.vmap(lm_lane, in_axes=(0, None)))
+
+
+def polish(objective: Objective, theta: np.ndarray, data: Any, n_steps: int = 40) -> PolishResult:
+    """Levenberg-Marquardt steps on the exact Hessian from each row of `theta` (accept-if-better)."""
+    x, f, gnorm, n_ok = _compiled_polish(objective, int(n_steps))(jnp.asarray(theta), data)
+    return PolishResult(np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok))

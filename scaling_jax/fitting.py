@@ -57,7 +57,7 @@ class StartsTable:
 
     def status_counts(self) -> dict[str, int]:
         codes, counts = np.unique(self.status, return_counts=True)
-        return {Status.name(c): int(n) for c, n in zip(codes, counts)}
+        return {Status.name(c): int(n) for c, n in zip(codes, counts, strict=True)}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,7 +166,7 @@ class FitResult:
         lines += [f"    {k:>8} = {v:.8g}" for k, v in self.params_dict.items()]
         lines += [
             f"    {k:>8} = {v:.8g}  (fit coordinate)"
-            for k, v in zip(self.param_names, self.theta)
+            for k, v in zip(self.param_names, self.theta, strict=True)
             if k not in self.params_dict
         ]
         if self.timings:

@@ -3,19 +3,51 @@
 For C = 6·N·D training FLOPs, minimizing the Chinchilla law L(N, D) has the closed form
     G = (alpha·A / (beta·B))**(1/(alpha+beta)),  a = beta/(alpha+beta),  b = alpha/(alpha+beta)
     N_opt(C) = G·(C/6)**a  parameters,   D_opt(C) = (C/6)**b / G  tokens.
+
+For any other law ``loss_fn(params, N, D)`` or FLOP model ``flops_fn(N, D)`` the optimum is
+found numerically (`solve_compute_optimal`): in x = log N, y = log D it is the root of
+    R1 = log F(N, D) − log C = 0                    (on budget)
+    R2 = ∂ℓ/∂x·∂f/∂y − ∂ℓ/∂y·∂f/∂x = 0              (Lagrange stationarity, f = log F)
+where R2 has the sign of dL/dlog N along the budget curve, so bisection on it is safe for any
+law that is unimodal along the curve. Derivatives of the optimum come from the implicit
+function theorem applied to (R1, R2), not from unrolling the solver.
+
+`allocation` is a calculator: from any one or two of N, D, compute, loss it returns the rest.
+`FRONTIERS` holds published compute-optimal frontiers N_opt = k_N·C^a, D_opt = k_D·C^b.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
-from .laws import ChinchillaParams
+from .laws import ChinchillaParams, chinchilla
 
 Array = Any
+LossFn = Callable[[Any, Array, Array], Array]
+FlopsFn = Callable[[Array, Array], Array]
 
-__all__ = ["compute_optimal", "optimal_exponents"]
+__all__ = [
+    "compute_optimal",
+    "optimal_exponents",
+    "solve_compute_optimal",
+    "loss_optimal",
+    "allocation",
+    "Allocation",
+    "Frontier",
+    "frontier_from_params",
+    "FRONTIERS",
+    "PF_DAY_FLOPS",
+]
+
+PF_DAY_FLOPS = 8.64e19  # 1 petaflop/s-day in FLOPs (Kaplan et al. 2020)
+_LOG6 = math.log(6.0)
 
 
 def optimal_exponents(params: ChinchillaParams) -> tuple[Array, Array]:
@@ -24,13 +56,440 @@ def optimal_exponents(params: ChinchillaParams) -> tuple[Array, Array]:
     return params.beta / total, params.alpha / total
 
 
-def compute_optimal(params: ChinchillaParams, compute: Array) -> tuple[Array, Array]:
-    """Closed-form compute-optimal (N parameters, D tokens) for `compute` training FLOPs (6ND).
-
-    Broadcasts over `compute` and over array-valued constants; jit/vmap/grad-able.
-    """
+def _closed_form(params: ChinchillaParams, compute: Array) -> tuple[Array, Array]:
     A, B, _, alpha, beta = params
     a, b = optimal_exponents(params)
     G = jnp.power(alpha * A / (beta * B), 1.0 / (alpha + beta))
     base = jnp.asarray(compute) / 6.0
     return G * jnp.power(base, a), jnp.power(base, b) / G
+
+
+def _check_positive(name: str, value: Any) -> None:
+    """Raise ValueError naming `name` when a concrete value is not finite and positive."""
+    if value is None or isinstance(value, jax.core.Tracer):
+        return
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+
+
+def _sample_axis(params: Any, compute: Array) -> tuple[Any, Array]:
+    """Put a leading sample axis of params in front of compute's axes (S, *compute.shape)."""
+    compute = jnp.asarray(compute, dtype=float)
+    extra = compute.ndim
+
+    def expand(leaf: Array) -> Array:
+        leaf = jnp.asarray(leaf)
+        return leaf.reshape(leaf.shape[:1] + (1,) * extra + leaf.shape[1:])
+
+    return jax.tree_util.tree_map(expand, params), compute[None]
+
+
+def compute_optimal(
+    params: Any,
+    compute: Array,
+    *,
+    loss_fn: LossFn | None = None,
+    flops_fn: FlopsFn | None = None,
+    params_batch: bool = False,
+    method: str = "auto",
+    **solver_kwargs: Any,
+) -> tuple[Array, Array]:
+    """Compute-optimal (N parameters, D tokens) for `compute` training FLOPs.
+
+    With the defaults (Chinchilla law, C = 6·N·D) this is the closed form; pass `loss_fn`
+    (``loss_fn(params, N, D) -> loss``) and/or `flops_fn` (``flops_fn(N, D) -> FLOPs``) — or
+    ``method="numeric"`` — to use `solve_compute_optimal`. Broadcasts over `compute` and over
+    array-valued constants like NumPy; with ``params_batch=True`` the leading axis of every
+    params leaf is a sample axis and the result has shape (samples, *compute.shape).
+    jit/vmap/grad-able.
+    """
+    if method not in ("auto", "closed", "numeric"):
+        raise ValueError(f"method must be 'auto', 'closed' or 'numeric', got {method!r}")
+    _check_positive("compute", compute)
+    if params_batch:
+        params, compute = _sample_axis(params, compute)
+    closed_ok = loss_fn is None and flops_fn is None and isinstance(params, ChinchillaParams)
+    if method == "closed" and not closed_ok:
+        raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
+    if method == "closed" or (method == "auto" and closed_ok):
+        return _closed_form(params, compute)
+    return solve_compute_optimal(params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Numeric solver.
+
+
+def _log_flops(flops_fn: FlopsFn | None, x: Array, y: Array) -> Array:
+    if flops_fn is None:
+        return _LOG6 + x + y
+    return jnp.log(flops_fn(jnp.exp(x), jnp.exp(y)))
+
+
+def _log_tokens(flops_fn: FlopsFn | None, x: Array, log_c: Array, iters: int) -> Array:
+    """log D on the budget curve F(N, D) = C for log N = x (Newton in log-log coordinates).
+
+    FLOP models are ~proportional to D, so log F is ~linear in log D and Newton from the 6ND
+    guess converges in a step or two; the iteration count is fixed so lanes stay in lock-step.
+    """
+    y0 = log_c - _LOG6 - x
+    if flops_fn is None:
+        return y0
+
+    def step(_, y):
+        f, df = jax.jvp(lambda t: _log_flops(flops_fn, x, t), (y,), (jnp.ones_like(y),))
+        return y - (f - log_c) / jnp.maximum(df, 1e-12)
+
+    return jax.lax.fori_loop(0, iters, step, y0)
+
+
+def _residual(loss_fn: LossFn, flops_fn: FlopsFn | None, z: Array, params: Any, log_c: Array):
+    """(R1, R2) of the module docstring at z = (log N, log D)."""
+    x, y = z[0], z[1]
+    ell = lambda x, y: loss_fn(params, jnp.exp(x), jnp.exp(y))  # noqa: E731
+    f = lambda x, y: _log_flops(flops_fn, x, y)  # noqa: E731
+    lx, ly = jax.grad(ell, argnums=(0, 1))(x, y)
+    fx, fy = jax.grad(f, argnums=(0, 1))(x, y)
+    return jnp.stack([f(x, y) - log_c, lx * fy - ly * fx])
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
+def _argmin(loss_fn, flops_fn, iters, token_iters, params, log_c, x_lo, x_hi):
+    """Bisection on sign(R2) over log N in [x_lo, x_hi]; returns z = (log N, log D)."""
+
+    def slope_sign(x):
+        y = _log_tokens(flops_fn, x, log_c, token_iters)
+        return _residual(loss_fn, flops_fn, jnp.stack([x, y]), params, log_c)[1]
+
+    def step(_, bracket):
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        rising = slope_sign(mid) > 0  # loss increasing in N here: the optimum lies left
+        return jnp.where(rising, lo, mid), jnp.where(rising, mid, hi)
+
+    lo, hi = jax.lax.fori_loop(0, iters, step, (x_lo, x_hi))
+    x = 0.5 * (lo + hi)
+    return jnp.stack([x, _log_tokens(flops_fn, x, log_c, token_iters)])
+
+
+@_argmin.defjvp
+def _argmin_jvp(loss_fn, flops_fn, iters, token_iters, primals, tangents):
+    params, log_c, x_lo, x_hi = primals
+    d_params, d_log_c, _, _ = tangents
+    z = _argmin(loss_fn, flops_fn, iters, token_iters, params, log_c, x_lo, x_hi)
+    # Implicit function theorem: R(z*(θ), θ) = 0  ⇒  dz* = −(∂R/∂z)⁻¹ · (∂R/∂θ)·dθ.
+    J = jax.jacfwd(_residual, argnums=2)(loss_fn, flops_fn, z, params, log_c)
+    _, dR = jax.jvp(
+        lambda p, c: _residual(loss_fn, flops_fn, z, p, c), (params, log_c), (d_params, d_log_c)
+    )
+    return z, -jnp.linalg.solve(J, dR)
+
+
+def solve_compute_optimal(
+    params: Any,
+    compute: Array,
+    *,
+    loss_fn: LossFn | None = None,
+    flops_fn: FlopsFn | None = None,
+    n_bounds: tuple[float, float] | None = None,
+    iters: int = 80,
+    token_iters: int = 20,
+) -> tuple[Array, Array]:
+    """Numeric compute-optimal (N parameters, D tokens): argmin L(N, D) s.t. F(N, D) = C.
+
+    Args:
+      params: constants of the law, any pytree; leaves broadcast against `compute` like NumPy.
+      compute: training budget(s) C in FLOPs.
+      loss_fn: ``loss_fn(params, N, D) -> loss`` (default `scaling_jax.laws.chinchilla`); must
+        be unimodal in N along each budget curve.
+      flops_fn: ``flops_fn(N, D) -> FLOPs``, increasing in D (default 6·N·D).
+      n_bounds: search interval for N in parameters (default [1, C]).
+      iters: bisection steps over log N (fixed, so vmapped lanes stay in lock-step; 80 steps
+        shrink a 60-nat bracket below float64 resolution).
+      token_iters: Newton steps solving F(N, D) = C for D (unused for 6ND).
+
+    Returns:
+      (N, D) with the broadcast shape of params leaves and compute. Differentiable w.r.t.
+      params and compute through the implicit function theorem (jit/vmap/grad-able).
+    """
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    _check_positive("compute", compute)
+    if n_bounds is not None:
+        _check_positive("n_bounds", n_bounds)
+    log_c = jnp.log(jnp.asarray(compute, dtype=float))
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    leaves = [jnp.asarray(leaf, dtype=float) for leaf in leaves]
+    shape = jnp.broadcast_shapes(log_c.shape, *(leaf.shape for leaf in leaves))
+    flat = [jnp.broadcast_to(a, shape).reshape(-1) for a in [log_c, *leaves]]
+    if n_bounds is None:
+        x_lo, x_hi = jnp.zeros_like(flat[0]), flat[0]
+    else:
+        x_lo = jnp.full_like(flat[0], math.log(n_bounds[0]))
+        x_hi = jnp.full_like(flat[0], math.log(n_bounds[1]))
+
+    def one(lc, lo, hi, *ls):
+        p = jax.tree_util.tree_unflatten(treedef, list(ls))
+        return _argmin(loss_fn, flops_fn, iters, token_iters, p, lc, lo, hi)
+
+    z = jax.vmap(one)(flat[0], x_lo, x_hi, *flat[1:])
+    return jnp.exp(z[:, 0]).reshape(shape), jnp.exp(z[:, 1]).reshape(shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Calculator.
+
+
+class Allocation(NamedTuple):
+    """A training configuration: N parameters, D tokens, compute FLOPs, predicted loss (nats)."""
+
+    N: Array
+    D: Array
+    compute: Array
+    loss: Array
+
+
+def loss_optimal(params: ChinchillaParams, loss: Array) -> Allocation:
+    """Cheapest (6ND) allocation reaching `loss` under the Chinchilla law (closed form).
+
+    At the compute optimum α·A/N^α = β·B/D^β, so loss − E splits in a fixed ratio:
+    N = (A·(1 + α/β)/(loss − E))^(1/α), D = (B·(1 + β/α)/(loss − E))^(1/β). NaN when loss ≤ E.
+    """
+    A, B, E, alpha, beta = params
+    gap = jnp.asarray(loss, dtype=float) - E
+    gap = jnp.where(gap > 0, gap, jnp.nan)
+    N = jnp.power(A * (1.0 + alpha / beta) / gap, 1.0 / alpha)
+    D = jnp.power(B * (1.0 + beta / alpha) / gap, 1.0 / beta)
+    return Allocation(N, D, 6.0 * N * D, jnp.asarray(loss, dtype=float) + 0.0 * N)
+
+
+def _root_1d(g: Callable[[Array], Array], lo: Array, hi: Array, iters: int = 100) -> Array:
+    """Root of a monotone scalar g on [lo, hi] (vectorized bisection); NaN without a sign change.
+
+    A final Newton step from the stop_gradient'ed bisection point makes derivatives exact to
+    first order (implicit function theorem) without differentiating through the loop.
+    """
+    g_lo = g(lo)
+    increasing = g_lo < 0
+
+    def step(_, bracket):
+        a, b = bracket
+        mid = 0.5 * (a + b)
+        go_right = (g(mid) < 0) == increasing
+        return jnp.where(go_right, mid, a), jnp.where(go_right, b, mid)
+
+    a, b = jax.lax.fori_loop(0, iters, step, (lo, hi))
+    r = jax.lax.stop_gradient(0.5 * (a + b))
+    val, slope = jax.jvp(g, (r,), (jnp.ones_like(r),))
+    r = r - val / slope
+    ok = jnp.sign(g_lo) != jnp.sign(g(hi))
+    return jnp.where(ok, r, jnp.nan)
+
+
+_LOG_RANGE = (0.0, 250.0)  # search interval for log N and log D (1 … e^250)
+
+
+def allocation(
+    params: Any,
+    *,
+    N: Array | None = None,
+    D: Array | None = None,
+    compute: Array | None = None,
+    loss: Array | None = None,
+    loss_fn: LossFn | None = None,
+    flops_fn: FlopsFn | None = None,
+    branch: str = "small",
+) -> Allocation:
+    """Calculator: given one or two of N, D, compute, loss, return the full `Allocation`.
+
+    - one of compute / loss: the compute-optimal allocation for that budget / target loss;
+    - two of them: the remaining quantities (e.g. ``allocation(p, N=7e9, compute=1e23)``).
+      For (compute, loss) two models lie on the budget curve; ``branch="small"`` returns the
+      smaller one (cheaper inference), ``"large"`` the larger.
+
+    Chinchilla law with 6ND uses closed forms; other `loss_fn` / `flops_fn` are solved
+    numerically. Unreachable targets (e.g. loss below the law's floor) give NaN. Units:
+    parameters, tokens, FLOPs, nats/token.
+    """
+    given = {k: v for k, v in dict(N=N, D=D, compute=compute, loss=loss).items() if v is not None}
+    if not 1 <= len(given) <= 2 or set(given) in ({"N"}, {"D"}):
+        raise ValueError(
+            "allocation needs compute or loss alone, or exactly two of N, D, compute, loss; "
+            f"got {sorted(given)}"
+        )
+    if branch not in ("small", "large"):
+        raise ValueError(f"branch must be 'small' or 'large', got {branch!r}")
+    for name in ("N", "D", "compute"):
+        _check_positive(name, given.get(name))
+    if "loss" in given:
+        _check_positive("loss", given["loss"])
+    closed = loss_fn is None and flops_fn is None and isinstance(params, ChinchillaParams)
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    flops = (lambda n, d: 6.0 * n * d) if flops_fn is None else flops_fn  # noqa: E731
+    arrays = {k: jnp.asarray(v, dtype=float) for k, v in given.items()}
+    keys = set(arrays)
+
+    def finish(n, d):
+        return Allocation(n, d, flops(n, d), loss_fn(params, n, d))
+
+    if keys == {"compute"}:
+        n, d = compute_optimal(params, arrays["compute"], loss_fn=None if closed else loss_fn,
+                               flops_fn=flops_fn, method="closed" if closed else "numeric")
+        return finish(n, d)
+    if keys == {"loss"}:
+        if closed:
+            return loss_optimal(params, arrays["loss"])
+        target = arrays["loss"]
+
+        def gap(log_c):
+            n, d = solve_compute_optimal(params, jnp.exp(log_c), loss_fn=loss_fn,
+                                         flops_fn=flops_fn, iters=60)
+            return loss_fn(params, n, d) - target
+
+        log_c = _vectorized_root(gap, target, 0.0, 230.0, iters=60)
+        n, d = solve_compute_optimal(params, jnp.exp(log_c), loss_fn=loss_fn, flops_fn=flops_fn)
+        return Allocation(n, d, jnp.exp(log_c), loss_fn(params, n, d))
+    if keys == {"N", "D"}:
+        return finish(arrays["N"], arrays["D"])
+    if keys == {"N", "compute"}:
+        n, c = jnp.broadcast_arrays(arrays["N"], arrays["compute"])
+        if closed:
+            return finish(n, c / (6.0 * n))
+        y = _vectorized_root(lambda y: jnp.log(flops(n, jnp.exp(y))) - jnp.log(c), c, *_LOG_RANGE)
+        return finish(n, jnp.exp(y))
+    if keys == {"D", "compute"}:
+        d, c = jnp.broadcast_arrays(arrays["D"], arrays["compute"])
+        if closed:
+            return finish(c / (6.0 * d), d)
+        x = _vectorized_root(lambda x: jnp.log(flops(jnp.exp(x), d)) - jnp.log(c), c, *_LOG_RANGE)
+        return finish(jnp.exp(x), d)
+    if keys == {"N", "loss"}:
+        n, ell = jnp.broadcast_arrays(arrays["N"], arrays["loss"])
+        if closed:
+            A, B, E, alpha, beta = params
+            rest = ell - E - A / n**alpha
+            d = jnp.power(B / jnp.where(rest > 0, rest, jnp.nan), 1.0 / beta)
+            return finish(n, d)
+        y = _vectorized_root(lambda y: loss_fn(params, n, jnp.exp(y)) - ell, ell, *_LOG_RANGE)
+        return finish(n, jnp.exp(y))
+    if keys == {"D", "loss"}:
+        d, ell = jnp.broadcast_arrays(arrays["D"], arrays["loss"])
+        if closed:
+            A, B, E, alpha, beta = params
+            rest = ell - E - B / d**beta
+            n = jnp.power(A / jnp.where(rest > 0, rest, jnp.nan), 1.0 / alpha)
+            return finish(n, d)
+        x = _vectorized_root(lambda x: loss_fn(params, jnp.exp(x), d) - ell, ell, *_LOG_RANGE)
+        return finish(jnp.exp(x), d)
+    # compute and loss: walk the budget curve from the optimum towards the chosen end.
+    c, ell = jnp.broadcast_arrays(arrays["compute"], arrays["loss"])
+    n_opt, _ = compute_optimal(params, c, loss_fn=None if closed else loss_fn,
+                               flops_fn=flops_fn, method="closed" if closed else "numeric")
+    log_c = jnp.log(c)
+
+    def on_curve(x):
+        y = _log_tokens(flops_fn, x, log_c, 20)
+        return loss_fn(params, jnp.exp(x), jnp.exp(y)) - ell
+
+    x_opt = jnp.log(n_opt)
+    lo, hi = (jnp.zeros_like(x_opt), x_opt) if branch == "small" else (x_opt, log_c)
+    x = _root_1d(on_curve, lo, hi)
+    return finish(jnp.exp(x), jnp.exp(_log_tokens(flops_fn, x, log_c, 20)))
+
+
+def _vectorized_root(g: Callable[[Array], Array], like: Array, lo: float, hi: float,
+                     iters: int = 100) -> Array:
+    """`_root_1d` on a bracket [lo, hi] broadcast to the shape of `like`."""
+    like = jnp.asarray(like, dtype=float)
+    return _root_1d(g, jnp.full_like(like, lo), jnp.full_like(like, hi), iters)
+
+
+# --------------------------------------------------------------------------------------------
+# Published frontiers.
+
+
+class Frontier(NamedTuple):
+    """A compute-optimal frontier N_opt = n_coef·C**n_exp, D_opt = d_coef·C**d_exp (C in FLOPs).
+
+    `size_unit` says what N counts ("parameters", "non-embedding parameters", or for DeepSeek
+    "non-embedding FLOPs/token", their M). `note` says where each number comes from.
+    """
+
+    name: str
+    n_coef: float
+    n_exp: float
+    d_coef: float
+    d_exp: float
+    size_unit: str = "parameters"
+    note: str = ""
+
+    def n_opt(self, compute: Array) -> Array:
+        """Optimal model size (in `size_unit`) for `compute` FLOPs."""
+        return self.n_coef * jnp.power(jnp.asarray(compute, dtype=float), self.n_exp)
+
+    def d_opt(self, compute: Array) -> Array:
+        """Optimal training tokens for `compute` FLOPs."""
+        return self.d_coef * jnp.power(jnp.asarray(compute, dtype=float), self.d_exp)
+
+
+def _from_n(name: str, n_coef: float, n_exp: float, **kw: Any) -> Frontier:
+    """Frontier given N_opt; D_opt follows from C = 6·N·D."""
+    return Frontier(name, n_coef, n_exp, 1.0 / (6.0 * n_coef), 1.0 - n_exp, **kw)
+
+
+def _anchored(name: str, n_exp: float, n_at: float, at: float, note: str) -> Frontier:
+    """Frontier with exponent n_exp through the published point N_opt(at) = n_at."""
+    return _from_n(name, n_at / at**n_exp, n_exp, note=note)
+
+
+def frontier_from_params(params: ChinchillaParams, name: str = "law") -> Frontier:
+    """The closed-form 6ND frontier of a Chinchilla law as a `Frontier` (floats)."""
+    a, b = (float(v) for v in optimal_exponents(params))
+    n1, d1 = (float(v) for v in _closed_form(params, 1.0))
+    return Frontier(name, n1, a, d1, b, note="closed form of the law's constants (6ND)")
+
+
+_GOPHER_FLOPS = 5.76e23
+
+
+def _build_frontiers() -> dict[str, Frontier]:
+    from .presets import CHINCHILLA_2022, EPOCH_2024
+
+    n3, _ = _closed_form(CHINCHILLA_2022, _GOPHER_FLOPS)
+    kaplan_n = 1.3e9 * PF_DAY_FLOPS**-0.73
+    return {
+        "kaplan": _from_n(
+            "Kaplan et al. 2020", kaplan_n, 0.73, size_unit="non-embedding parameters",
+            note="N_opt ≈ 1.3e9·(C/PF-day)^0.73 (Kaplan §6.1), converted to FLOPs; D via 6ND",
+        ),
+        "chinchilla_1": _anchored(
+            "Chinchilla approach 1", 0.50, 67e9, _GOPHER_FLOPS,
+            "exponent 0.50 (Table 2); through the paper's 67B at Gopher's 5.76e23 FLOPs (Table 3)",
+        ),
+        "chinchilla_2": _anchored(
+            "Chinchilla approach 2", 0.49, 63e9, _GOPHER_FLOPS,
+            "exponent 0.49 (Table 2); through the paper's 63B at Gopher's 5.76e23 FLOPs",
+        ),
+        "chinchilla_3": _anchored(
+            "Chinchilla approach 3", 0.46, float(n3), _GOPHER_FLOPS,
+            "exponent 0.46 (Table 2, unrounded constants); through the closed form of the "
+            "rounded constants (presets.CHINCHILLA_2022) at 5.76e23 FLOPs (≈3.2e10)",
+        ),
+        "epoch": frontier_from_params(EPOCH_2024, "Epoch AI 2024 (refit)"),
+        "deepseek": Frontier(
+            "DeepSeek LLM 2024", 0.1715, 0.5243, 5.8316, 0.4757,
+            size_unit="non-embedding FLOPs/token",
+            note="M_opt = 0.1715·C^0.5243, D_opt = 5.8316·C^0.4757 with C = M·D; M ≈ 6N",
+        ),
+        "porian": _from_n(
+            "Porian et al. 2024", 0.1189, 0.4969,
+            note="N_opt ≈ 0.1189·C^0.4969 after correcting Kaplan's setup; D via 6ND",
+        ),
+        "llama3": Frontier(
+            "Llama 3 2024", 1.0 / (6.0 * 0.29), 1.0 - 0.53, 0.29, 0.53,
+            note="D_opt ≈ 0.29·C^0.53 (Llama 3 report); N via 6ND",
+        ),
+    }
+
+
+FRONTIERS: dict[str, Frontier] = _build_frontiers()

@@ -316,7 +316,7 @@ def solve_starts(
     objective: Objective,
     theta0: np.ndarray,
     data: Any,
-    options: SolverOptions = SolverOptions(),
+    options: SolverOptions | None = None,
     *,
     batch_size: int | None = None,
     max_steps: int | None = None,
@@ -328,6 +328,7 @@ def solve_starts(
     caps the batched steps (evaluations) per lane, leaving unfinished lanes `RUNNING` -- the
     screening stage of successive halving.
     """
+    options = SolverOptions() if options is None else options
     theta0 = np.asarray(theta0)
     n_starts, k = theta0.shape
     init, segment = _compiled(objective, options)
@@ -417,6 +418,9 @@ def _compiled_polish(objective: Objective, n_steps: int):
 
 
 def polish(objective: Objective, theta: np.ndarray, data: Any, n_steps: int = 40) -> PolishResult:
-    """Levenberg-Marquardt steps on the exact Hessian from each row of `theta` (accept-if-better)."""
+    """Levenberg-Marquardt steps on the exact Hessian from each row of `theta`.
+
+    A step is kept only if it lowers the objective, so the result is never worse than the start.
+    """
     x, f, gnorm, n_ok = _compiled_polish(objective, int(n_steps))(jnp.asarray(theta), data)
     return PolishResult(np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok))

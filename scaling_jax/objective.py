@@ -36,25 +36,35 @@ class FitData(NamedTuple):
 
 
 def huber_objective(
-    log_loss_fn: Callable[[Array, Mapping[str, Array]], Array], theta: Array, data: FitData
+    log_loss_fn: Callable[[Array, Mapping[str, Array]], Array],
+    theta: Array,
+    data: FitData,
+    lane_weights: Array | tuple = (),
 ) -> Array:
-    """Summed weighted Huber loss of log residuals for one parameter vector `theta`."""
+    """Summed weighted Huber loss of log residuals for one parameter vector `theta`.
+
+    `lane_weights` (n,) multiplies the data weights for this start only (bootstrap resamples
+    are integer counts on the same points); ``()`` means none.
+    """
     residual = log_loss_fn(theta, data.features) - data.log_loss
-    return jnp.sum(data.weights * huber(residual, data.delta))
+    weights = data.weights if isinstance(lane_weights, tuple) else data.weights * lane_weights
+    return jnp.sum(weights * huber(residual, data.delta))
 
 
-_OBJECTIVES: dict[Any, Callable[[Array, FitData], Array]] = {}
+_OBJECTIVES: dict[Any, Callable[..., Array]] = {}
 
 
 def make_objective(
     log_loss_fn: Callable[[Array, Mapping[str, Array]], Array],
-) -> Callable[[Array, FitData], Array]:
-    """``objective(theta, data)`` for a law's log-loss function (one object per law, so the
-    solver's compilation cache is reused across calls)."""
+) -> Callable[..., Array]:
+    """``objective(theta, data, lane_weights=())`` for a law's log-loss function.
+
+    One object per law, so the solver's compilation cache is reused across calls.
+    """
     if log_loss_fn not in _OBJECTIVES:
 
-        def objective(theta: Array, data: FitData) -> Array:
-            return huber_objective(log_loss_fn, theta, data)
+        def objective(theta: Array, data: FitData, lane_weights: Array | tuple = ()) -> Array:
+            return huber_objective(log_loss_fn, theta, data, lane_weights)
 
         _OBJECTIVES[log_loss_fn] = objective
     return _OBJECTIVES[log_loss_fn]

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 Array = Any
-Objective = Callable[[Array, Any], Array]
+Objective = Callable[[Array, Any, Any], Array]  # (theta, shared data, per-lane data)
 
 __all__ = [
     "Status",
@@ -117,6 +117,7 @@ class _Lanes(NamedTuple):
     n_eval: Array  # (n,)
     status: Array  # (n,)
     lane_id: Array  # (n,) index of the start; -1 for padding
+    lane: Any  # per-lane data (pytree, leading axis n), e.g. bootstrap weights; () if none
 
 
 class StartsResult(NamedTuple):
@@ -166,12 +167,12 @@ def _first_step(g: Array) -> Array:
 @functools.lru_cache(maxsize=64)
 def _compiled(objective: Objective, opts: SolverOptions):
     """jitted (init, segment) functions for one objective and option set."""
-    value_and_grad = jax.vmap(jax.value_and_grad(objective), in_axes=(0, None))
+    value_and_grad = jax.vmap(jax.value_and_grad(objective), in_axes=(0, None, 0))
 
-    def init(theta0: Array, lane_id: Array, data: Any) -> _Lanes:
+    def init(theta0: Array, lane_id: Array, lane: Any, data: Any) -> _Lanes:
         n, k = theta0.shape
         m = opts.history
-        f, g = value_and_grad(theta0, data)
+        f, g = value_and_grad(theta0, data, lane)
         finite = jnp.isfinite(f) & jnp.all(jnp.isfinite(g), axis=-1)
         f = jnp.where(finite, f, jnp.inf)
         g = jnp.where(finite[:, None], g, 0.0)
@@ -197,11 +198,12 @@ def _compiled(objective: Objective, opts: SolverOptions):
             n_eval=jnp.ones(n, jnp.int32),
             status=status.astype(jnp.int32),
             lane_id=lane_id,
+            lane=lane,
         )
 
     def step(s: _Lanes, data: Any) -> _Lanes:
         running = s.status == Status.RUNNING
-        ft, gt = value_and_grad(s.x + s.t[:, None] * s.d, data)
+        ft, gt = value_and_grad(s.x + s.t[:, None] * s.d, data, s.lane)
         finite = jnp.isfinite(ft) & jnp.all(jnp.isfinite(gt), axis=-1)
         armijo = finite & (ft <= s.f + opts.c1 * s.t * s.gd)
         curvature = jnp.sum(gt * s.d, axis=-1) >= opts.c2 * s.gd
@@ -290,6 +292,7 @@ def _compiled(objective: Objective, opts: SolverOptions):
             n_eval=n_eval,
             status=status.astype(jnp.int32),
             lane_id=s.lane_id,
+            lane=s.lane,
         )
         return jax.tree.map(
             lambda a, b: jnp.where(running.reshape(running.shape + (1,) * (a.ndim - 1)), a, b),
@@ -320,13 +323,16 @@ def solve_starts(
     *,
     batch_size: int | None = None,
     max_steps: int | None = None,
+    lane_data: Any = (),
 ) -> StartsResult:
     """Run L-BFGS from every row of `theta0` (starts x params) on ``objective(theta, data)``.
 
     Starts are solved `batch_size` at a time (all at once by default); within a batch, lanes
     advance in lock step and unfinished lanes are compacted between segments. `max_steps`
     caps the batched steps (evaluations) per lane, leaving unfinished lanes `RUNNING` -- the
-    screening stage of successive halving.
+    screening stage of successive halving. `lane_data` is a pytree whose leaves have a leading
+    axis of length S (one row per start, e.g. bootstrap weights), passed to the objective as
+    its third argument; ``()`` when all starts share the data.
     """
     options = SolverOptions() if options is None else options
     theta0 = np.asarray(theta0)
@@ -352,7 +358,8 @@ def solve_starts(
 
     for start in range(0, n_starts, batch_size):
         ids = np.arange(start, min(start + batch_size, n_starts))
-        lanes = init(jnp.asarray(theta0[ids]), jnp.asarray(ids), data)
+        lane = jax.tree.map(lambda a, rows=ids: jnp.asarray(a)[rows], lane_data)
+        lanes = init(jnp.asarray(theta0[ids]), jnp.asarray(ids), lane, data)
         lane_evals += len(ids)
         steps_done = 0
         while True:
@@ -390,37 +397,40 @@ def _compiled_polish(objective: Objective, n_steps: int):
     value_and_grad = jax.value_and_grad(objective)
     hessian = jax.hessian(objective)
 
-    def lm_lane(theta: Array, data: Any):
+    def lm_lane(theta: Array, lane: Any, data: Any):
         k = theta.shape[-1]
         eye = jnp.eye(k, dtype=theta.dtype)
 
         def body(carry, _):
             x, f, lam, n_ok = carry
-            _, g = value_and_grad(x, data)
-            H = hessian(x, data)
+            _, g = value_and_grad(x, data, lane)
+            H = hessian(x, data, lane)
             # Marquardt scaling: damp each coordinate by its own curvature scale.
             scale = jnp.maximum(jnp.abs(jnp.diag(H)), 1e-12 * jnp.max(jnp.abs(jnp.diag(H))))
             p = jnp.linalg.solve(H + lam * jnp.diag(scale) + 1e-300 * eye, -g)
-            f_try = objective(x + p, data)
+            f_try = objective(x + p, data, lane)
             ok = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(p)) & (f_try < f)
             x = jnp.where(ok, x + p, x)
             f = jnp.where(ok, f_try, f)
             lam = jnp.clip(jnp.where(ok, lam / 4.0, lam * 8.0), 1e-12, 1e12)
             return (x, f, lam, n_ok + ok.astype(jnp.int32)), None
 
-        f0 = objective(theta, data)
+        f0 = objective(theta, data, lane)
         init = (theta, f0, jnp.asarray(1e-3, theta.dtype), jnp.asarray(0, jnp.int32))
         (x, f, _, n_ok), _ = jax.lax.scan(body, init, None, length=n_steps)
-        _, g = value_and_grad(x, data)
+        _, g = value_and_grad(x, data, lane)
         return x, f, jnp.max(jnp.abs(g)), n_ok
 
-    return jax.jit(jax.vmap(lm_lane, in_axes=(0, None)))
+    return jax.jit(jax.vmap(lm_lane, in_axes=(0, 0, None)))
 
 
-def polish(objective: Objective, theta: np.ndarray, data: Any, n_steps: int = 40) -> PolishResult:
+def polish(
+    objective: Objective, theta: np.ndarray, data: Any, n_steps: int = 40, lane_data: Any = ()
+) -> PolishResult:
     """Levenberg-Marquardt steps on the exact Hessian from each row of `theta`.
 
     A step is kept only if it lowers the objective, so the result is never worse than the start.
     """
-    x, f, gnorm, n_ok = _compiled_polish(objective, int(n_steps))(jnp.asarray(theta), data)
+    run = _compiled_polish(objective, int(n_steps))
+    x, f, gnorm, n_ok = run(jnp.asarray(theta), lane_data, data)
     return PolishResult(np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok))

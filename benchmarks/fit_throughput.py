@@ -1,0 +1,124 @@
+"""Fit throughput: scipy's L-BFGS-B loop vs scaling_jax on the same data and the same 4500 starts.
+
+Run:  python benchmarks/fit_throughput.py [--quick]
+
+Both sides fit the Chinchilla law by minimising the summed Huber (delta = 1e-3) loss of log
+residuals from every point of the Chinchilla grid (4500 starts), in float64, on the 240
+filtered Epoch AI points when ../shared/data is present (else 240 synthetic runs). scipy gets
+its best: an analytic numpy gradient and BLAS pinned to one thread. scaling_jax's compile time
+is reported separately (first call minus second call). Then the fast mode (successive halving)
+is checked against the full grid on several datasets.
+
+Latest figures: see the end of this docstring (updated after each measured run).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import scaling_jax as sj  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+from scipy_reference import scipy_fit_starts  # noqa: E402
+
+SHARED = HERE.parent.parent / "shared" / "data"
+
+
+def epoch_runs() -> sj.Runs | None:
+    path = SHARED / "chinchilla_epoch_extracted.csv"
+    if not path.is_file():
+        return None
+    runs = sj.load_runs(path, n="Model Size", compute="Training FLOP", loss="loss")
+    return runs.subset(runs.loss < np.sort(runs.loss)[-5])
+
+
+def sardana_runs() -> sj.Runs | None:
+    path = SHARED / "sardana_trainingresults_47.csv"
+    if not path.is_file():
+        return None
+    return sj.load_runs(path, n="Parameters", d="Tokens", loss="Smoothed Loss")
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="scipy on 1/10 of the grid")
+    args = parser.parse_args()
+
+    runs = epoch_runs()
+    label = "Epoch AI, 240 filtered points"
+    if runs is None:
+        runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
+        label = "synthetic, 240 runs (../shared/data absent)"
+    grid = sj.laws.chinchilla_grid()
+    n_starts = len(grid)
+    print(f"data: {label}; starts: {n_starts} (Chinchilla grid); float64")
+
+    scipy_grid = grid[::10] if args.quick else grid
+    (_, fs, ok, nfev), t_scipy = timed(scipy_fit_starts, scipy_grid, runs.N, runs.D, runs.loss)
+    scipy_rate = len(scipy_grid) / t_scipy
+    scipy_best = float(np.min(fs[ok]))
+    scipy_full_time = n_starts / scipy_rate
+    print(
+        f"scipy L-BFGS-B loop  : {t_scipy:7.2f} s for {len(scipy_grid)} starts, "
+        f"{scipy_rate:8.0f} fits/s, best {scipy_best:.12e}, mean nfev {nfev.mean():.0f}, "
+        f"success {ok.mean():.1%}"
+    )
+
+    for mode in ("full", "fast"):
+        first, t_first = timed(sj.fit, runs, mode=mode)
+        res, t_second = timed(sj.fit, runs, mode=mode)
+        rate = n_starts / t_second
+        print(
+            f"scaling_jax {mode:4} mode: {t_second:7.2f} s for {n_starts} starts, "
+            f"{rate:8.0f} fits/s, best {res.objective:.12e}  -> {scipy_full_time / t_second:5.1f}x "
+            f"scipy (compile+first call {t_first:.1f} s, compile ~{t_first - t_second:.1f} s)"
+        )
+        if mode == "full":
+            print(
+                f"    mean evaluations/start {res.starts.n_eval.mean():.0f}; "
+                f"starts in best basin {res.n_best_basin}; status {res.starts.status_counts()}"
+            )
+        rel = res.objective / scipy_best - 1
+        print(f"    best objective <= scipy's: {rel <= 1e-12} (rel. diff {rel:+.2e})")
+
+    print("fast mode vs full grid (same best objective to 1e-9 relative?):")
+    datasets = [
+        (f"synthetic seed {s}", sj.synthetic_runs(sj.presets.EPOCH_2024, seed=s)) for s in range(5)
+    ]
+    datasets += [(label, runs)]
+    sardana = sardana_runs()
+    if sardana is not None:
+        datasets.append(("Sardana et al., 47 runs", sardana))
+    matches = 0
+    for name, data in datasets:
+        full = sj.fit(data, mode="full")
+        fast = sj.fit(data, mode="fast")
+        rel = fast.objective / full.objective - 1
+        match = rel <= 1e-9
+        matches += match
+        print(
+            f"    {name:32} full {full.objective:.12e} fast {fast.objective:.12e} "
+            f"rel {rel:+.1e} {'match' if match else 'MISS'}"
+        )
+    print(f"fast mode matched the full grid on {matches}/{len(datasets)} datasets")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,17 +12,55 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from . import data, laws, objective, optimal, presets, solver, synthetic  # noqa: E402
+from . import (  # noqa: E402
+    data,
+    flops,
+    isoflop,
+    kaplan,
+    laws,
+    lifetime,
+    objective,
+    optimal,
+    presets,
+    solver,
+    synthetic,
+)
 from .data import Runs, as_runs, check_enough_points, load_runs  # noqa: E402
 from .fitting import FitResult, StartsTable, fit, make_starts  # noqa: E402
+from .flops import Architecture, training_flops  # noqa: E402
+from .isoflop import EnvelopeResult, IsoFlopResult, envelope_fit, isoflop_fit  # noqa: E402
+from .kaplan import KaplanParams, gradient_noise_scale  # noqa: E402
 from .laws import ChinchillaLogParams, ChinchillaParams, Law  # noqa: E402
+from .lifetime import (  # noqa: E402
+    CostModel,
+    Hardware,
+    LifetimeOptimum,
+    lifetime_budget_optimal,
+    lifetime_cost,
+    lifetime_flops,
+    lifetime_intervals,
+    lifetime_optimal,
+    lifetime_optimal_general,
+)
 from .objective import huber  # noqa: E402
-from .optimal import compute_optimal, optimal_exponents  # noqa: E402
+from .optimal import (  # noqa: E402
+    FRONTIERS,
+    Allocation,
+    allocation,
+    compute_optimal,
+    loss_optimal,
+    optimal_exponents,
+    solve_compute_optimal,
+)
 from .solver import SolverOptions, Status  # noqa: E402
 from .synthetic import chinchilla_design, synthetic_runs  # noqa: E402
 
 __all__ = [
     "data",
+    "flops",
+    "isoflop",
+    "kaplan",
+    "lifetime",
     "laws",
     "objective",
     "optimal",
@@ -43,6 +81,28 @@ __all__ = [
     "huber",
     "compute_optimal",
     "optimal_exponents",
+    "solve_compute_optimal",
+    "loss_optimal",
+    "allocation",
+    "Allocation",
+    "FRONTIERS",
+    "Architecture",
+    "training_flops",
+    "isoflop_fit",
+    "envelope_fit",
+    "IsoFlopResult",
+    "EnvelopeResult",
+    "KaplanParams",
+    "gradient_noise_scale",
+    "lifetime_optimal",
+    "lifetime_budget_optimal",
+    "lifetime_optimal_general",
+    "lifetime_intervals",
+    "lifetime_flops",
+    "lifetime_cost",
+    "LifetimeOptimum",
+    "CostModel",
+    "Hardware",
     "SolverOptions",
     "Status",
     "chinchilla_design",

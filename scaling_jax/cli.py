@@ -110,13 +110,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_extensions():
-    """Sections the other modules add to the demo (each returns lines of text)."""
-    return []
+    """Sections the other modules add to the demo: ``(fit_result, runs) -> lines``."""
+    from . import lifetime_cli
+
+    return [lambda result, runs: ["", *lifetime_cli.demo_lines()]]
 
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
-    """Subcommands that live with their modules (optimal, isoflop, bootstrap, ...)."""
-    return None
+    """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
+    from . import lifetime_cli, optimal_cli
+
+    optimal_cli.register_cli(sub)
+    lifetime_cli.register_cli(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,7 +114,9 @@ def compute_optimal(
         raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
     if method == "closed" or (method == "auto" and closed_ok):
         return _closed_form(params, compute)
-    return solve_compute_optimal(params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs)
+    return solve_compute_optimal(
+        params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,8 +335,13 @@ def allocation(
         return Allocation(n, d, flops(n, d), loss_fn(params, n, d))
 
     if keys == {"compute"}:
-        n, d = compute_optimal(params, arrays["compute"], loss_fn=None if closed else loss_fn,
-                               flops_fn=flops_fn, method="closed" if closed else "numeric")
+        n, d = compute_optimal(
+            params,
+            arrays["compute"],
+            loss_fn=None if closed else loss_fn,
+            flops_fn=flops_fn,
+            method="closed" if closed else "numeric",
+        )
         return finish(n, d)
     if keys == {"loss"}:
         if closed:
@@ -342,8 +349,9 @@ def allocation(
         target = arrays["loss"]
 
         def gap(log_c):
-            n, d = solve_compute_optimal(params, jnp.exp(log_c), loss_fn=loss_fn,
-                                         flops_fn=flops_fn, iters=60)
+            n, d = solve_compute_optimal(
+                params, jnp.exp(log_c), loss_fn=loss_fn, flops_fn=flops_fn, iters=60
+            )
             return loss_fn(params, n, d) - target
 
         log_c = _vectorized_root(gap, target, 0.0, 230.0, iters=60)
@@ -383,8 +391,13 @@ def allocation(
         return finish(jnp.exp(x), d)
     # compute and loss: walk the budget curve from the optimum towards the chosen end.
     c, ell = jnp.broadcast_arrays(arrays["compute"], arrays["loss"])
-    n_opt, _ = compute_optimal(params, c, loss_fn=None if closed else loss_fn,
-                               flops_fn=flops_fn, method="closed" if closed else "numeric")
+    n_opt, _ = compute_optimal(
+        params,
+        c,
+        loss_fn=None if closed else loss_fn,
+        flops_fn=flops_fn,
+        method="closed" if closed else "numeric",
+    )
     log_c = jnp.log(c)
 
     def on_curve(x):
@@ -397,8 +410,9 @@ def allocation(
     return finish(jnp.exp(x), jnp.exp(_log_tokens(flops_fn, x, log_c, 20)))
 
 
-def _vectorized_root(g: Callable[[Array], Array], like: Array, lo: float, hi: float,
-                     iters: int = 100) -> Array:
+def _vectorized_root(
+    g: Callable[[Array], Array], like: Array, lo: float, hi: float, iters: int = 100
+) -> Array:
     """`_root_1d` on a bracket [lo, hi] broadcast to the shape of `like`."""
     like = jnp.asarray(like, dtype=float)
     return _root_1d(g, jnp.full_like(like, lo), jnp.full_like(like, hi), iters)
@@ -459,34 +473,56 @@ def _build_frontiers() -> dict[str, Frontier]:
     kaplan_n = 1.3e9 * PF_DAY_FLOPS**-0.73
     return {
         "kaplan": _from_n(
-            "Kaplan et al. 2020", kaplan_n, 0.73, size_unit="non-embedding parameters",
+            "Kaplan et al. 2020",
+            kaplan_n,
+            0.73,
+            size_unit="non-embedding parameters",
             note="N_opt ≈ 1.3e9·(C/PF-day)^0.73 (Kaplan §6.1), converted to FLOPs; D via 6ND",
         ),
         "chinchilla_1": _anchored(
-            "Chinchilla approach 1", 0.50, 67e9, _GOPHER_FLOPS,
+            "Chinchilla approach 1",
+            0.50,
+            67e9,
+            _GOPHER_FLOPS,
             "exponent 0.50 (Table 2); through the paper's 67B at Gopher's 5.76e23 FLOPs (Table 3)",
         ),
         "chinchilla_2": _anchored(
-            "Chinchilla approach 2", 0.49, 63e9, _GOPHER_FLOPS,
+            "Chinchilla approach 2",
+            0.49,
+            63e9,
+            _GOPHER_FLOPS,
             "exponent 0.49 (Table 2); through the paper's 63B at Gopher's 5.76e23 FLOPs",
         ),
         "chinchilla_3": _anchored(
-            "Chinchilla approach 3", 0.46, float(n3), _GOPHER_FLOPS,
+            "Chinchilla approach 3",
+            0.46,
+            float(n3),
+            _GOPHER_FLOPS,
             "exponent 0.46 (Table 2, unrounded constants); through the closed form of the "
             "rounded constants (presets.CHINCHILLA_2022) at 5.76e23 FLOPs (≈3.2e10)",
         ),
         "epoch": frontier_from_params(EPOCH_2024, "Epoch AI 2024 (refit)"),
         "deepseek": Frontier(
-            "DeepSeek LLM 2024", 0.1715, 0.5243, 5.8316, 0.4757,
+            "DeepSeek LLM 2024",
+            0.1715,
+            0.5243,
+            5.8316,
+            0.4757,
             size_unit="non-embedding FLOPs/token",
             note="M_opt = 0.1715·C^0.5243, D_opt = 5.8316·C^0.4757 with C = M·D; M ≈ 6N",
         ),
         "porian": _from_n(
-            "Porian et al. 2024", 0.1189, 0.4969,
+            "Porian et al. 2024",
+            0.1189,
+            0.4969,
             note="N_opt ≈ 0.1189·C^0.4969 after correcting Kaplan's setup; D via 6ND",
         ),
         "llama3": Frontier(
-            "Llama 3 2024", 1.0 / (6.0 * 0.29), 1.0 - 0.53, 0.29, 0.53,
+            "Llama 3 2024",
+            1.0 / (6.0 * 0.29),
+            1.0 - 0.53,
+            0.29,
+            0.53,
             note="D_opt ≈ 0.29·C^0.53 (Llama 3 report); N via 6ND",
         ),
     }

@@ -1,0 +1,514 @@
+"""Chinchilla's Approaches 1 and 2 to the compute-optimal frontier (Hoffmann et al. 2022, §3).
+
+- Approach 2, IsoFLOP profiles (`isoflop_fit`): runs grouped by training budget C; per budget a
+  weighted least-squares parabola of loss against log N gives N_opt(C) at its vertex, with a
+  delta-method standard error; then N_opt = k·C^a and D_opt = k'·C^b by log-log least squares.
+- Approach 1, training-curve envelope (`envelope_fit`): per-run curves of loss against FLOPs;
+  on a log-spaced FLOP grid the lowest loss over runs picks N_opt(C); the same power laws are
+  fitted to those (C, N, D) points.
+
+Inputs are arrays, a mapping of columns, a pandas DataFrame or a CSV path. Units: N parameters,
+D tokens, C FLOPs, loss nats/token. D defaults to C/(6N).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .laws import chinchilla
+
+Array = Any
+
+__all__ = [
+    "PowerLawFit",
+    "IsoFlopResult",
+    "EnvelopeResult",
+    "fit_power_law",
+    "isoflop_fit",
+    "envelope_fit",
+    "synthetic_isoflop_runs",
+    "synthetic_training_curves",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs.
+
+
+def _read_columns(source: Any, names: dict[str, str | None]) -> dict[str, np.ndarray | None]:
+    """Float64 columns `names` (role -> column name) from a CSV path, DataFrame or mapping."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"runs file {path} does not exist")
+        with path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows:
+            raise ValueError(f"runs file {path} has no data rows")
+        table: Mapping[str, Any] = {k: [r[k] for r in rows] for k in rows[0]}
+    elif isinstance(source, Mapping):
+        table = source
+    elif hasattr(source, "columns"):  # pandas DataFrame, without importing pandas
+        table = {str(c): source[c].to_numpy() for c in source.columns}
+    else:
+        raise ValueError(f"runs must be a CSV path, a DataFrame or a mapping, got {type(source)}")
+    out: dict[str, np.ndarray | None] = {}
+    for role, col in names.items():
+        if col is None:
+            out[role] = None
+            continue
+        if col not in table:
+            raise ValueError(f"{role}: column {col!r} not found; columns are {sorted(table)}")
+        try:
+            out[role] = np.asarray(table[col], dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise ValueError(f"{role}: column {col!r} is not numeric") from None
+    return out
+
+
+def _check_column(name: str, values: np.ndarray, positive: bool = True) -> None:
+    bad = ~np.isfinite(values) | ((values <= 0) if positive else False)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        need = "finite and positive" if positive else "finite"
+        raise ValueError(f"{name} must be {need}; row {i} holds {values[i]!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Power laws.
+
+
+@dataclass
+class PowerLawFit:
+    """y = coef·C**exponent fitted by least squares on log y = log coef + exponent·log C.
+
+    Standard errors are the OLS ones (residual variance); `log_coef_stderr` is that of log coef.
+    """
+
+    coef: float
+    exponent: float
+    exponent_stderr: float
+    log_coef_stderr: float
+    n_points: int
+
+    def __call__(self, compute: Array) -> Array:
+        return self.coef * jnp.power(jnp.asarray(compute, dtype=float), self.exponent)
+
+
+def fit_power_law(compute: Array, y: Array, weights: Array | None = None) -> PowerLawFit:
+    """Fit y = coef·C**exponent (log-log weighted least squares); needs ≥ 2 points."""
+    lc = np.log(np.asarray(compute, dtype=float))
+    ly = np.log(np.asarray(y, dtype=float))
+    w = np.ones_like(lc) if weights is None else np.asarray(weights, dtype=float)
+    if lc.size < 2:
+        raise ValueError(f"compute: need at least 2 budgets for a power law, got {lc.size}")
+    X = np.stack([np.ones_like(lc), lc], axis=1)
+    XtW = X.T * w
+    cov_unscaled = np.linalg.inv(XtW @ X)
+    beta = cov_unscaled @ (XtW @ ly)
+    resid = ly - X @ beta
+    dof = lc.size - 2
+    sigma2 = float(np.sum(w * resid**2) / dof) if dof > 0 else float("nan")
+    se = np.sqrt(np.diag(cov_unscaled) * sigma2)
+    return PowerLawFit(float(np.exp(beta[0])), float(beta[1]), float(se[1]), float(se[0]), lc.size)
+
+
+# --------------------------------------------------------------------------------------------
+# Results.
+
+
+class _Result:
+    """Shared `to_dict` / `to_json` / `summary` for the result dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: plain(x) for k, x in v.items()}
+            if isinstance(v, (np.ndarray, jax.Array)):
+                return np.asarray(v).tolist()
+            if isinstance(v, (np.floating, np.integer)):
+                return v.item()
+            return v
+
+        return {"approach": self.approach, **plain(asdict(self))}  # type: ignore[attr-defined]
+
+    def to_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=True))
+
+    def summary(self) -> str:
+        n, d = self.n_fit, self.d_fit  # type: ignore[attr-defined]
+        lines = [
+            f"{self.title} on {n.n_points} budgets",  # type: ignore[attr-defined]
+            f"  N_opt = {n.coef:.4g} · C^{n.exponent:.4f} (± {n.exponent_stderr:.4f}) parameters",
+            f"  D_opt = {d.coef:.4g} · C^{d.exponent:.4f} (± {d.exponent_stderr:.4f}) tokens",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass
+class IsoFlopResult(_Result):
+    """Approach 2 result: per-budget parabola vertices and the fitted frontier.
+
+    Per budget (arrays of length n_budgets): `compute` (FLOPs), `n_opt` (parameters),
+    `log_n_opt_stderr` (delta-method s.e. of log N_opt), `d_opt` (tokens), `loss_opt` (nats),
+    `coefs` (parabola c0 + c1·u + c2·u² in u = log N − `center`), `center`. `points` keeps the
+    runs used ({"N", "D", "loss", "group"}) for plotting.
+    """
+
+    compute: np.ndarray
+    n_opt: np.ndarray
+    log_n_opt_stderr: np.ndarray
+    d_opt: np.ndarray
+    loss_opt: np.ndarray
+    coefs: np.ndarray
+    center: np.ndarray
+    n_fit: PowerLawFit
+    d_fit: PowerLawFit
+    points: dict[str, np.ndarray] = field(default_factory=dict)
+
+    approach = 2
+    title = "IsoFLOP profiles (Chinchilla approach 2)"
+
+
+@dataclass
+class EnvelopeResult(_Result):
+    """Approach 1 result: the lower envelope of training curves on a FLOP grid and its fit.
+
+    `compute` (FLOPs grid), `n_opt` (parameters of the best run there), `d_opt` (tokens it has
+    seen, C/(6N)), `loss_opt` (envelope loss, nats), `used` (mask of grid points in the fit).
+    """
+
+    compute: np.ndarray
+    n_opt: np.ndarray
+    d_opt: np.ndarray
+    loss_opt: np.ndarray
+    used: np.ndarray
+    n_fit: PowerLawFit
+    d_fit: PowerLawFit
+
+    approach = 1
+    title = "Training-curve envelope (Chinchilla approach 1)"
+
+
+# --------------------------------------------------------------------------------------------
+# Approach 2.
+
+
+def _group_budgets(compute: np.ndarray, rtol: float) -> np.ndarray:
+    """Group ids: sorted budgets start a new group when they exceed the last by > rtol."""
+    order = np.argsort(compute)
+    lc = np.log(compute[order])
+    new = np.concatenate([[True], np.diff(lc) > np.log1p(rtol)])
+    ids = np.empty(compute.size, dtype=int)
+    ids[order] = np.cumsum(new) - 1
+    return ids
+
+
+@jax.jit
+def _parabolas(u: Array, y: Array, w: Array) -> tuple[Array, Array]:
+    """Weighted LS quadratics per padded group: coefs (G, 3) and their covariances (G, 3, 3).
+
+    Padding has w = 0. The covariance is σ²·(XᵀWX)⁻¹ with σ² from the weighted residuals.
+    """
+    X = jnp.stack([jnp.ones_like(u), u, u * u], axis=-1)  # (G, M, 3)
+    XtW = jnp.swapaxes(X, -1, -2) * w[:, None, :]
+    inv = jnp.linalg.inv(XtW @ X)
+    coefs = jnp.einsum("gij,gj->gi", inv, jnp.einsum("gim,gm->gi", XtW, y))
+    resid = y - jnp.einsum("gmi,gi->gm", X, coefs)
+    n = jnp.sum(w > 0, axis=-1)
+    wsum = jnp.sum(w, axis=-1)
+    # Weights are relative: normalize so σ² estimates the per-point variance at mean weight.
+    sigma2 = jnp.sum(w * resid**2, axis=-1) / jnp.maximum(n - 3, 1) * n / wsum
+    return coefs, inv * (sigma2 * wsum / n)[:, None, None]
+
+
+def isoflop_fit(
+    runs: Any = None,
+    *,
+    N: Array | None = None,
+    loss: Array | None = None,
+    compute: Array | None = None,
+    D: Array | None = None,
+    weights: Array | None = None,
+    n_col: str = "N",
+    loss_col: str = "loss",
+    compute_col: str | None = "compute",
+    d_col: str | None = None,
+    rtol: float = 0.01,
+    weighted_frontier: bool = False,
+) -> IsoFlopResult:
+    """Chinchilla Approach 2: IsoFLOP parabolas, their minima, and N_opt ∝ C^a, D_opt ∝ C^b.
+
+    Args:
+      runs: CSV path / DataFrame / mapping with columns `n_col`, `loss_col`, `compute_col`
+        (and optionally `d_col`); or pass the arrays `N`, `loss`, `compute` (and `D`) instead.
+        Without a compute column, compute = 6·N·D.
+      weights: optional per-run weights of the parabola fits.
+      rtol: budgets within this relative distance form one IsoFLOP group.
+      weighted_frontier: weight the power-law fits by 1/var(log N_opt).
+
+    Each budget needs ≥ 3 runs (≥ 4 for a standard error) and an upward-opening parabola.
+    D_opt is C/(6·N_opt) when no D is given, else read off a per-budget line log D ~ log N.
+    """
+    if runs is not None:
+        use_c = compute_col is not None and _has(runs, compute_col)
+        roles = {
+            "N": n_col,
+            "loss": loss_col,
+            "compute": compute_col if use_c else None,
+            "D": d_col if (use_c or d_col) else "D",  # without compute, D is required
+        }
+        cols = _read_columns(runs, roles)
+        N, loss, compute, D = cols["N"], cols["loss"], cols["compute"], cols["D"]
+    if N is None or loss is None or (compute is None and D is None):
+        raise ValueError("isoflop_fit needs N, loss and compute (or D) for every run")
+    N = np.asarray(N, dtype=float).reshape(-1)
+    loss = np.asarray(loss, dtype=float).reshape(-1)
+    _check_column("N", N)
+    _check_column("loss", loss)
+    if D is not None:
+        D = np.asarray(D, dtype=float).reshape(-1)
+        _check_column("D", D)
+    compute = 6.0 * N * D if compute is None else np.asarray(compute, dtype=float).reshape(-1)
+    _check_column("compute", compute)
+    if not (N.size == loss.size == compute.size):
+        raise ValueError(
+            f"N, loss and compute differ in length: {N.size}, {loss.size}, {compute.size}"
+        )
+    w = np.ones_like(N) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    _check_column("weights", w)
+
+    group = _group_budgets(compute, rtol)
+    n_groups = int(group.max()) + 1
+    sizes = np.bincount(group, minlength=n_groups)
+    if np.any(sizes < 3):
+        g = int(np.argmin(sizes))
+        c = float(np.exp(np.mean(np.log(compute[group == g]))))
+        raise ValueError(f"compute: budget {c:.3g} FLOPs has {sizes[g]} runs; a parabola needs 3")
+    width = int(sizes.max())
+    logn = np.log(N)
+    # Pad groups to a rectangle; center log N per group so the normal equations stay conditioned.
+    U = np.zeros((n_groups, width))
+    Y = np.zeros((n_groups, width))
+    W = np.zeros((n_groups, width))
+    slot = np.zeros_like(group)
+    for g in range(n_groups):
+        idx = np.flatnonzero(group == g)
+        slot[idx] = np.arange(idx.size)
+    center = np.array([logn[group == g].mean() for g in range(n_groups)])
+    U[group, slot] = logn - center[group]
+    Y[group, slot] = loss
+    W[group, slot] = w
+    coefs, cov = (np.asarray(a) for a in _parabolas(jnp.asarray(U), jnp.asarray(Y), jnp.asarray(W)))
+    c0, c1, c2 = coefs.T
+    if np.any(c2 <= 0):
+        g = int(np.argmin(c2))
+        raise ValueError(
+            f"loss: the IsoFLOP profile at budget {np.exp(np.log(compute[group == g]).mean()):.3g}"
+            " FLOPs opens downward (no minimum); widen its range of N"
+        )
+    u_star = -c1 / (2.0 * c2)
+    # Delta method: ∂u*/∂(c0, c1, c2) = (0, −1/(2c2), c1/(2c2²)).
+    grad = np.stack([np.zeros_like(c1), -1.0 / (2.0 * c2), c1 / (2.0 * c2**2)], axis=1)
+    var = np.einsum("gi,gij,gj->g", grad, cov, grad)
+    se = np.where(sizes > 3, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    log_n_opt = center + u_star
+    budget = np.exp(np.array([np.log(compute[group == g]).mean() for g in range(n_groups)]))
+    n_opt = np.exp(log_n_opt)
+    loss_opt = c0 + c1 * u_star + c2 * u_star**2
+    if D is None:
+        d_opt = budget / (6.0 * n_opt)
+    else:
+        d_opt = np.empty(n_groups)
+        for g in range(n_groups):
+            sel = group == g
+            slope, icpt = np.polyfit(logn[sel], np.log(D[sel]), 1)
+            d_opt[g] = np.exp(icpt + slope * log_n_opt[g])
+    fw = None
+    if weighted_frontier:
+        if not np.all(np.isfinite(se) & (se > 0)):
+            raise ValueError("weights: weighted_frontier needs ≥ 4 runs per budget")
+        fw = 1.0 / se**2
+    return IsoFlopResult(
+        compute=budget,
+        n_opt=n_opt,
+        log_n_opt_stderr=se,
+        d_opt=d_opt,
+        loss_opt=loss_opt,
+        coefs=coefs,
+        center=center,
+        n_fit=fit_power_law(budget, n_opt, fw),
+        d_fit=fit_power_law(budget, d_opt, fw),
+        points={"N": N, "D": compute / (6.0 * N) if D is None else D, "loss": loss, "group": group},
+    )
+
+
+def _has(source: Any, col: str) -> bool:
+    """Whether a table source has column `col` (CSV header read without loading the file)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"runs file {path} does not exist")
+        with path.open(newline="") as fh:
+            return col in next(csv.reader(fh), [])
+    if isinstance(source, Mapping):
+        return col in source
+    return col in getattr(source, "columns", ())
+
+
+# --------------------------------------------------------------------------------------------
+# Approach 1.
+
+
+def envelope_fit(
+    curves: Any = None,
+    *,
+    N: Array | None = None,
+    flops: Array | None = None,
+    loss: Array | None = None,
+    run: Array | None = None,
+    n_col: str = "N",
+    flops_col: str = "flops",
+    loss_col: str = "loss",
+    run_col: str | None = None,
+    n_grid: int = 200,
+    drop_edges: bool = True,
+) -> EnvelopeResult:
+    """Chinchilla Approach 1: lower envelope of training curves, then N_opt ∝ C^a, D_opt ∝ C^b.
+
+    Args:
+      curves: long-format table (CSV path / DataFrame / mapping) with one row per logged point:
+        model size `n_col` (parameters), FLOPs so far `flops_col`, loss `loss_col`, and an
+        optional run id `run_col` (default: one run per distinct N). Or pass the flat arrays.
+      n_grid: number of log-spaced FLOP values spanning the curves' overlap.
+      drop_edges: leave out grid points won by the smallest or largest model, whose envelope is
+        clipped by the range of sizes trained rather than by the optimum.
+    """
+    if curves is not None:
+        cols = _read_columns(
+            curves, {"N": n_col, "flops": flops_col, "loss": loss_col, "run": run_col}
+        )
+        N, flops, loss, run = cols["N"], cols["flops"], cols["loss"], cols["run"]
+    if N is None or flops is None or loss is None:
+        raise ValueError("envelope_fit needs N, flops and loss for every logged point")
+    N, flops, loss = (np.asarray(a, dtype=float).reshape(-1) for a in (N, flops, loss))
+    for name, a in (("N", N), ("flops", flops), ("loss", loss)):
+        _check_column(name, a)
+    run = N if run is None else np.asarray(run).reshape(-1)
+    ids, inv = np.unique(run, return_inverse=True)
+    if ids.size < 3:
+        raise ValueError(f"run: need training curves of at least 3 runs, got {ids.size}")
+    length = np.bincount(inv)
+    T = int(length.max())
+    # Padded (runs, T) curves sorted by FLOPs; padding repeats the last point (never minimal
+    # outside the run's range because interpolation there is masked to +inf).
+    X = np.zeros((ids.size, T))
+    Y = np.zeros((ids.size, T))
+    sizes = np.zeros(ids.size)
+    for r in range(ids.size):
+        sel = np.flatnonzero(inv == r)
+        sel = sel[np.argsort(flops[sel])]
+        X[r, : sel.size], Y[r, : sel.size] = np.log(flops[sel]), loss[sel]
+        X[r, sel.size :], Y[r, sel.size :] = X[r, sel.size - 1], Y[r, sel.size - 1]
+        sizes[r] = N[sel[0]]
+    lo, hi = X[:, 0].min(), X.max()
+    grid = np.linspace(lo, hi, n_grid)
+    x_first, x_last = X[:, :1], X[:, -1:]
+
+    def interp(xr, yr):
+        return jnp.interp(jnp.asarray(grid), xr, yr)
+
+    Z = np.asarray(jax.vmap(interp)(jnp.asarray(X), jnp.asarray(Y)))
+    # A small slack keeps grid ends that round just past a curve's first/last point.
+    slack = 1e-9 * max(1.0, abs(hi))
+    Z = np.where((grid >= x_first - slack) & (grid <= x_last + slack), Z, np.inf)
+    best = np.argmin(Z, axis=0)
+    env = Z[best, np.arange(n_grid)]
+    ok = np.isfinite(env)
+    if drop_edges:
+        ok &= (sizes[best] > sizes.min()) & (sizes[best] < sizes.max())
+    if ok.sum() < 2:
+        raise ValueError("flops: the envelope has fewer than 2 usable grid points")
+    compute = np.exp(grid)
+    n_opt = sizes[best]
+    d_opt = compute / (6.0 * n_opt)
+    return EnvelopeResult(
+        compute=compute,
+        n_opt=n_opt,
+        d_opt=d_opt,
+        loss_opt=env,
+        used=ok,
+        n_fit=fit_power_law(compute[ok], n_opt[ok]),
+        d_fit=fit_power_law(compute[ok], d_opt[ok]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic data from a known law (tests, notebook, demos).
+
+
+def synthetic_isoflop_runs(
+    params: Any,
+    budgets: Array,
+    per_budget: int = 9,
+    span: float = 4.0,
+    noise: float = 0.0,
+    seed: int = 0,
+    loss_fn: Any = None,
+) -> dict[str, np.ndarray]:
+    """IsoFLOP runs from a known law: per budget, `per_budget` sizes log-spaced over ×/÷ `span`
+    around the law's 6ND optimum, D = C/(6N), loss = law + Gaussian `noise` (nats).
+
+    Returns a mapping of columns {"N", "D", "compute", "loss"} usable by `isoflop_fit`.
+    """
+    from .optimal import solve_compute_optimal
+
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    budgets = np.asarray(budgets, dtype=float).reshape(-1)
+    n_star, _ = solve_compute_optimal(params, jnp.asarray(budgets), loss_fn=loss_fn)
+    offsets = np.linspace(-np.log(span), np.log(span), per_budget)
+    N = (np.asarray(n_star)[:, None] * np.exp(offsets)[None, :]).reshape(-1)
+    C = np.repeat(budgets, per_budget)
+    D = C / (6.0 * N)
+    loss = np.asarray(loss_fn(params, jnp.asarray(N), jnp.asarray(D)))
+    loss = loss + noise * np.random.default_rng(seed).standard_normal(loss.shape)
+    return {"N": N, "D": D, "compute": C, "loss": loss}
+
+
+def synthetic_training_curves(
+    params: Any,
+    sizes: Array,
+    max_compute: float,
+    points: int = 64,
+    min_tokens: float = 1e8,
+    loss_fn: Any = None,
+) -> dict[str, np.ndarray]:
+    """Idealized training curves: the loss of size N after D tokens is the law's L(N, D).
+
+    (As if every point were the end of a run with a schedule matched to its length, which is
+    what Chinchilla's approach 1 assumes.) Each run goes from `min_tokens` to `max_compute`
+    FLOPs in `points` log-spaced steps. Returns long-format columns {"N", "flops", "loss", "run"}.
+    """
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    sizes = np.asarray(sizes, dtype=float).reshape(-1)
+    frac = np.linspace(0.0, 1.0, points)
+    d_max = max_compute / (6.0 * sizes)
+    D = np.exp(np.log(min_tokens) + frac[None, :] * np.log(d_max / min_tokens)[:, None])
+    N = np.broadcast_to(sizes[:, None], D.shape)
+    loss = np.asarray(loss_fn(params, jnp.asarray(N), jnp.asarray(D)))
+    run = np.broadcast_to(np.arange(sizes.size)[:, None], D.shape)
+    return {
+        "N": N.reshape(-1),
+        "flops": (6.0 * N * D).reshape(-1),
+        "loss": loss.reshape(-1),
+        "run": run.reshape(-1).astype(float),
+    }

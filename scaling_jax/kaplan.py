@@ -1,0 +1,123 @@
+"""Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (REFERENCE §2).
+
+N counts non-embedding parameters, D tokens, S optimizer steps, loss in nats/token, and C_min
+PF-days (1 PF-day = 8.64e19 FLOPs). The critical batch size (tokens) follows the gradient noise
+scale B_simple = tr(Σ)/|G|² of McCandlish et al. 2018, estimated here from per-example gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+Array = Any
+
+__all__ = [
+    "KaplanParams",
+    "KAPLAN_2020",
+    "PF_DAY_FLOPS",
+    "flops_to_pf_days",
+    "loss_n",
+    "loss_d",
+    "loss_compute",
+    "loss_nd",
+    "loss_ns",
+    "critical_batch_size",
+    "per_example_grads",
+    "gradient_noise_scale",
+]
+
+PF_DAY_FLOPS = 8.64e19  # 1e15 FLOP/s × 86400 s
+
+
+class KaplanParams(NamedTuple):
+    """Kaplan's fitted constants (REFERENCE §2); the joint L(N, D) fit has its own ones."""
+
+    alpha_n: float = 0.076
+    n_c: float = 8.8e13  # non-embedding parameters
+    alpha_d: float = 0.095
+    d_c: float = 5.4e13  # tokens
+    alpha_c: float = 0.050
+    c_c: float = 3.1e8  # PF-days
+    nd_alpha_n: float = 0.076
+    nd_alpha_d: float = 0.103
+    nd_n_c: float = 6.4e13
+    nd_d_c: float = 1.8e13
+    alpha_s: float = 0.76
+    s_c: float = 2.1e3  # optimizer steps
+    b_star: float = 2e8  # tokens
+    alpha_b: float = 0.21
+
+
+KAPLAN_2020 = KaplanParams()
+
+
+def flops_to_pf_days(flops: Array) -> Array:
+    """FLOPs -> PF-days (1 PF-day = 8.64e19 FLOPs)."""
+    return jnp.asarray(flops, dtype=float) / PF_DAY_FLOPS
+
+
+def loss_n(N: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """L(N) = (N_c/N)^α_N: converged loss of N non-embedding parameters, data unlimited."""
+    return jnp.power(p.n_c / jnp.asarray(N, dtype=float), p.alpha_n)
+
+
+def loss_d(D: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """L(D) = (D_c/D)^α_D: loss of a large model trained with early stopping on D tokens."""
+    return jnp.power(p.d_c / jnp.asarray(D, dtype=float), p.alpha_d)
+
+
+def loss_compute(compute_pf_days: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """L(C_min) = (C_c/C_min)^α_C with C_min in PF-days (see `flops_to_pf_days`)."""
+    return jnp.power(p.c_c / jnp.asarray(compute_pf_days, dtype=float), p.alpha_c)
+
+
+def loss_nd(N: Array, D: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """Joint L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D with the joint fit's constants."""
+    N = jnp.asarray(N, dtype=float)
+    D = jnp.asarray(D, dtype=float)
+    ratio = p.nd_alpha_n / p.nd_alpha_d
+    return jnp.power(jnp.power(p.nd_n_c / N, ratio) + p.nd_d_c / D, p.nd_alpha_d)
+
+
+def loss_ns(N: Array, steps: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """Learning-curve law L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S, S_min in optimizer steps.
+
+    Uses the L(N) constants of REFERENCE §2 for the first term (Kaplan's Table 3 refits them
+    slightly for this law; pass a `KaplanParams` to use others).
+    """
+    return loss_n(N, p) + jnp.power(p.s_c / jnp.asarray(steps, dtype=float), p.alpha_s)
+
+
+def critical_batch_size(loss: Array, p: KaplanParams = KAPLAN_2020) -> Array:
+    """B_crit(L) = B*/L^(1/α_B) in tokens, for loss L in nats/token."""
+    return p.b_star / jnp.power(jnp.asarray(loss, dtype=float), 1.0 / p.alpha_b)
+
+
+def per_example_grads(loss_fn: Callable[[Any, Any], Array], params: Any, batch: Any) -> Any:
+    """Per-example gradients of ``loss_fn(params, example)``; leaves get a leading batch axis."""
+    return jax.vmap(jax.grad(loss_fn), in_axes=(None, 0))(params, batch)
+
+
+def gradient_noise_scale(grads: Any, unbiased: bool = True) -> Array:
+    """Simple noise scale B_simple = tr(Σ)/|G|² from per-example gradients (McCandlish et al.).
+
+    `grads` is a pytree whose leaves have a leading axis of n examples. tr(Σ) uses the n − 1
+    sample covariance; with ``unbiased=True`` |G|² is corrected by −tr(Σ)/n, since the squared
+    norm of a mean of n noisy gradients overestimates |G|² by exactly that in expectation.
+    Units: examples (multiply by tokens per example for a batch size in tokens).
+    """
+    leaves = [jnp.reshape(g, (g.shape[0], -1)) for g in jax.tree_util.tree_leaves(grads)]
+    flat = jnp.concatenate(leaves, axis=1)
+    n = flat.shape[0]
+    if n < 2:
+        raise ValueError(f"grads: need per-example gradients of at least 2 examples, got {n}")
+    mean = jnp.mean(flat, axis=0)
+    trace = jnp.sum(jnp.var(flat, axis=0, ddof=1))
+    g2 = jnp.sum(mean**2)
+    if unbiased:
+        g2 = g2 - trace / n
+    return trace / g2

@@ -1,0 +1,113 @@
+"""`scaling-jax optimal` and `scaling-jax isoflop` subcommands.
+
+Wire into the main parser with ``register_cli(subparsers)``; each subcommand stores its handler
+as ``args.func`` (``args.func(args) -> exit code``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register_cli", "run_optimal", "run_isoflop"]
+
+
+def _budgets(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--compute: not a comma-separated list of numbers: {text!r}"
+        ) from None
+    if not values or any(not np.isfinite(v) or v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"--compute: budgets must be positive FLOPs, got {text!r}")
+    return values
+
+
+def run_optimal(args: argparse.Namespace) -> int:
+    """Print (and optionally save) compute-optimal N, D and loss for each budget."""
+    from .laws import chinchilla
+    from .optimal import compute_optimal
+    from .presets import resolve_params
+
+    params = resolve_params(args.law)
+    C = np.asarray(args.compute, dtype=float)
+    N, D = (np.asarray(v) for v in compute_optimal(params, C))
+    loss = np.asarray(chinchilla(params, N, D))
+    rows = [
+        {
+            "compute": float(c),
+            "N": float(n),
+            "D": float(d),
+            "tokens_per_param": float(d / n),
+            "loss": float(ell),
+        }
+        for c, n, d, ell in zip(C, N, D, loss, strict=True)
+    ]
+    blob = {
+        "law": str(args.law),
+        "params": dict(zip(params._fields, map(float, params), strict=True)),
+        "optima": rows,
+    }
+    for r in rows:
+        print(
+            f"C = {r['compute']:.3e} FLOPs: N = {r['N']:.3e} parameters, D = {r['D']:.3e} tokens "
+            f"({r['tokens_per_param']:.1f} tokens/param), loss = {r['loss']:.4f}"
+        )
+    if args.out:
+        Path(args.out).write_text(json.dumps(blob, indent=2))
+    return 0
+
+
+def run_isoflop(args: argparse.Namespace) -> int:
+    """Approach 2 on a CSV of runs; print the summary, optionally save JSON and a plot."""
+    from .isoflop import isoflop_fit
+
+    res = isoflop_fit(
+        args.runs,
+        n_col=args.n_col,
+        loss_col=args.loss_col,
+        compute_col=args.compute_col,
+        d_col=args.d_col,
+        rtol=args.rtol,
+    )
+    print(res.summary())
+    if args.out:
+        res.to_json(args.out)
+    if args.plot:
+        from .optimal_plots import plot_isoflop
+
+        plot_isoflop(res, args.plot)
+    return 0
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``optimal`` and ``isoflop`` subcommands to an argparse subparsers object."""
+    p = subparsers.add_parser("optimal", help="compute-optimal N and D for training budgets")
+    p.add_argument(
+        "--compute",
+        type=_budgets,
+        required=True,
+        help="training FLOPs, comma-separated (e.g. 5.76e23,1e21)",
+    )
+    p.add_argument("--law", default="chinchilla_2022", help="preset name or fit JSON file")
+    p.add_argument("--out", help="write the optima as JSON here")
+    p.set_defaults(func=run_optimal)
+
+    q = subparsers.add_parser("isoflop", help="Chinchilla approach 2 (IsoFLOP parabolas) on a CSV")
+    q.add_argument("runs", help="CSV with one row per run")
+    q.add_argument("--n-col", default="N", help="parameters column (default N)")
+    q.add_argument("--loss-col", default="loss", help="loss column (default loss)")
+    q.add_argument(
+        "--compute-col",
+        default="compute",
+        help="FLOPs column (default compute; if absent, C = 6·N·D from --d-col)",
+    )
+    q.add_argument("--d-col", default=None, help="tokens column (default: D when needed)")
+    q.add_argument("--rtol", type=float, default=0.01, help="relative width of a budget group")
+    q.add_argument("--out", help="write the result as JSON here")
+    q.add_argument("--plot", help="save the IsoFLOP plot (PNG) here")
+    q.set_defaults(func=run_isoflop)

@@ -1,0 +1,138 @@
+"""Plots of compute-optimal allocation (matplotlib Agg, written to files).
+
+- `plot_isoflop`: IsoFLOP profiles (loss vs N per budget) with fitted parabolas and minima.
+- `plot_frontier`: N_opt(C) from data and/or a law, with published frontiers overlaid.
+- `plot_loss_contours`: contours of L(N, D) with the compute-efficient frontier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .isoflop import EnvelopeResult, IsoFlopResult  # noqa: E402
+from .laws import chinchilla  # noqa: E402
+from .optimal import FRONTIERS, Frontier, compute_optimal  # noqa: E402
+
+__all__ = ["plot_isoflop", "plot_frontier", "plot_loss_contours"]
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_isoflop(result: IsoFlopResult, path: str | Path) -> Path:
+    """IsoFLOP runs, their parabolas in log N and the minima (± 1 s.e.), one color per budget."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    pts = result.points
+    colors = plt.cm.viridis(np.linspace(0, 0.9, result.compute.size))
+    for g, color in enumerate(colors):
+        sel = pts["group"] == g
+        ax.scatter(pts["N"][sel], pts["loss"][sel], s=12, color=color)
+        u = (
+            np.linspace(np.log(pts["N"][sel]).min(), np.log(pts["N"][sel]).max(), 100)
+            - result.center[g]
+        )
+        c0, c1, c2 = result.coefs[g]
+        ax.plot(
+            np.exp(u + result.center[g]),
+            c0 + c1 * u + c2 * u**2,
+            color=color,
+            lw=1,
+            label=f"C = {result.compute[g]:.1e}",
+        )
+        se = result.log_n_opt_stderr[g]
+        xerr = (
+            None
+            if not np.isfinite(se)
+            else [[result.n_opt[g] * (1 - np.exp(-se))], [result.n_opt[g] * (np.exp(se) - 1)]]
+        )
+        ax.errorbar(result.n_opt[g], result.loss_opt[g], xerr=xerr, fmt="x", color="k")
+    ax.set(
+        xscale="log", xlabel="parameters N", ylabel="loss (nats/token)", title="IsoFLOP profiles"
+    )
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_frontier(
+    path: str | Path,
+    results: Iterable[IsoFlopResult | EnvelopeResult] = (),
+    params: Any = None,
+    frontiers: Iterable[str | Frontier] | None = None,
+    compute_range: tuple[float, float] = (1e18, 1e26),
+) -> Path:
+    """N_opt against C: measured optima (results), a law's closed form (params), published
+    frontiers (names of `FRONTIERS` or `Frontier`s; default all of them)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    C = np.geomspace(*compute_range, 100)
+    for res in results:
+        label = f"approach {res.approach}: a = {res.n_fit.exponent:.3f}"
+        sel = getattr(res, "used", np.ones(res.compute.size, dtype=bool))
+        ax.scatter(res.compute[sel], res.n_opt[sel], s=10, label=label)
+        ax.plot(C, np.asarray(res.n_fit(C)), lw=1, ls="--")
+    if params is not None:
+        ax.plot(
+            C, np.asarray(compute_optimal(params, C)[0]), color="k", lw=2, label="law (closed form)"
+        )
+    for f in FRONTIERS.values() if frontiers is None else frontiers:
+        f = FRONTIERS[f] if isinstance(f, str) else f
+        # DeepSeek's frontier is in FLOPs/token M; M ≈ 6N puts it on the parameter axis.
+        scale = 1 / 6 if f.size_unit == "non-embedding FLOPs/token" else 1.0
+        ax.plot(
+            C, scale * np.asarray(f.n_opt(C)), lw=1, alpha=0.7, label=f"{f.name} ({f.n_exp:.2f})"
+        )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="training compute C (FLOPs)",
+        ylabel="compute-optimal N (parameters)",
+        title="Compute-optimal model size",
+    )
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_loss_contours(
+    params: Any,
+    path: str | Path,
+    n_range: tuple[float, float] = (1e7, 1e12),
+    d_range: tuple[float, float] = (1e9, 1e14),
+    loss_fn: Any = None,
+) -> Path:
+    """Contours of L(N, D) (nats) with iso-compute lines and the efficient frontier."""
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    n = np.geomspace(*n_range, 200)
+    d = np.geomspace(*d_range, 200)
+    NN, DD = np.meshgrid(n, d)
+    L = np.asarray(loss_fn(params, NN, DD))
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    cs = ax.contour(NN, DD, L, levels=15, cmap="viridis", linewidths=0.8)
+    ax.clabel(cs, fontsize=6)
+    C = np.geomspace(6 * n_range[0] * d_range[0], 6 * n_range[1] * d_range[1], 100)
+    kw = {"loss_fn": loss_fn} if loss_fn is not chinchilla else {}
+    n_opt, d_opt = (np.asarray(v) for v in compute_optimal(params, C, **kw))
+    ax.plot(n_opt, d_opt, color="r", lw=2, label="efficient frontier")
+    for c in np.geomspace(C[0], C[-1], 6)[1:-1]:
+        ax.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlim=n_range,
+        ylim=d_range,
+        xlabel="parameters N",
+        ylabel="tokens D",
+        title="L(N, D) with the compute-efficient frontier",
+    )
+    ax.legend(fontsize=7)
+    return _save(fig, path)

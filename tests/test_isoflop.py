@@ -1,0 +1,160 @@
+"""Chinchilla approaches 1 and 2 recover the exponents of a known law."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scaling_jax import isoflop as iso
+from scaling_jax.optimal import compute_optimal, optimal_exponents
+from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
+
+BUDGETS = np.geomspace(6e18, 3e21, 8)
+
+
+@pytest.mark.parametrize("p", [CHINCHILLA_2022, EPOCH_2024], ids=["chinchilla", "epoch"])
+def test_approach2_recovers_exponents(p):
+    a, b = (float(v) for v in optimal_exponents(p))
+    res = iso.isoflop_fit(iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9))
+    assert res.n_fit.exponent == pytest.approx(a, abs=1e-6)
+    assert res.d_fit.exponent == pytest.approx(b, abs=1e-6)
+    # The parabola in log N is only an approximation: the vertex is biased by a constant factor.
+    np.testing.assert_allclose(res.n_opt, compute_optimal(p, res.compute)[0], rtol=0.03)
+    noisy = iso.isoflop_fit(
+        iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3)
+    )
+    assert abs(noisy.n_fit.exponent - a) < 4 * noisy.n_fit.exponent_stderr + 0.01
+    assert np.all(np.isfinite(noisy.log_n_opt_stderr) & (noisy.log_n_opt_stderr > 0))
+
+
+def test_delta_method_stderr_is_calibrated():
+    """Spread of vertices over noise seeds ≈ the delta-method standard error."""
+    clean = iso.synthetic_isoflop_runs(CHINCHILLA_2022, [1e20], per_budget=15)
+    rng = np.random.default_rng(0)
+    draws, ses = [], []
+    for _ in range(40):
+        runs = dict(clean, loss=clean["loss"] + 0.01 * rng.standard_normal(15))
+        n_opt, se = _one_budget(runs)
+        draws.append(np.log(n_opt))
+        ses.append(se)
+    ratio = np.std(draws) / np.mean(ses)
+    assert 0.6 < ratio < 1.5
+
+
+def _one_budget(runs):
+    # Two identical budgets so the frontier fit has ≥ 2 points; the vertex is that of budget 0.
+    cols = {k: np.concatenate([v, v * (1e3 if k == "compute" else 1)]) for k, v in runs.items()}
+    r = iso.isoflop_fit(N=cols["N"], loss=cols["loss"], compute=cols["compute"])
+    return r.n_opt[0], r.log_n_opt_stderr[0]
+
+
+def test_inputs_csv_dataframe_and_d_column(tmp_path):
+    runs = iso.synthetic_isoflop_runs(
+        CHINCHILLA_2022, BUDGETS[:4], per_budget=7, noise=0.002, seed=1
+    )
+    ref = iso.isoflop_fit(runs)
+    path = tmp_path / "runs.csv"
+    cols = ["params", "tokens", "flops", "loss"]
+    rows = np.stack([runs["N"], runs["D"], runs["compute"], runs["loss"]], axis=1)
+    path.write_text(
+        ",".join(cols) + "\n" + "\n".join(",".join(repr(float(x)) for x in r) for r in rows)
+    )
+    from_csv = iso.isoflop_fit(path, n_col="params", compute_col="flops")
+    assert from_csv.n_fit.exponent == pytest.approx(ref.n_fit.exponent, rel=1e-12)
+    # No compute column: C = 6ND from the D column; a D column gives D_opt by interpolation.
+    from_d = iso.isoflop_fit(path, n_col="params", compute_col=None, d_col="tokens")
+    np.testing.assert_allclose(from_d.n_opt, ref.n_opt, rtol=1e-9)
+    np.testing.assert_allclose(from_d.d_opt, ref.d_opt, rtol=1e-9)
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(runs)
+    assert iso.isoflop_fit(df).n_fit.exponent == pytest.approx(ref.n_fit.exponent, rel=1e-12)
+    out = tmp_path / "res.json"
+    ref.to_json(out)
+    blob = json.loads(out.read_text())
+    assert blob["approach"] == 2 and len(blob["n_opt"]) == 4
+    assert "N_opt" in ref.summary()
+
+
+def test_approach1_envelope_recovers_exponents():
+    p = CHINCHILLA_2022
+    a, _ = (float(v) for v in optimal_exponents(p))
+    curves = iso.synthetic_training_curves(p, np.geomspace(1e7, 3e10, 60), 1e23, points=200)
+    res = iso.envelope_fit(curves, run_col="run")
+    assert res.n_fit.exponent == pytest.approx(a, abs=0.01)
+    assert res.n_fit.exponent + res.d_fit.exponent == pytest.approx(1.0, abs=1e-9)
+    # The envelope is the best discrete size: within one size step of the continuous optimum.
+    n_star = np.asarray(compute_optimal(p, res.compute[res.used])[0])
+    step = (3e10 / 1e7) ** (1 / 59)
+    assert np.all(np.abs(np.log(res.n_opt[res.used] / n_star)) < np.log(step) + 0.05)
+    assert json.loads(json.dumps(res.to_dict()))["approach"] == 1
+
+
+def test_bad_inputs():
+    runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5)
+    with pytest.raises(ValueError, match="loss"):
+        iso.isoflop_fit(N=runs["N"], loss=-runs["loss"], compute=runs["compute"])
+    with pytest.raises(ValueError, match="compute"):
+        iso.isoflop_fit(
+            N=runs["N"], loss=runs["loss"], compute=runs["compute"] * np.r_[-1, np.ones(14)]
+        )
+    with pytest.raises(ValueError, match="needs 3"):
+        iso.isoflop_fit(N=runs["N"][:7], loss=runs["loss"][:7], compute=runs["compute"][:7])
+    with pytest.raises(ValueError, match="N: column 'params'"):
+        iso.isoflop_fit(runs, n_col="params")
+    with pytest.raises(ValueError, match="downward"):
+        iso.isoflop_fit(N=runs["N"], loss=-np.log(runs["loss"]) + 5, compute=runs["compute"])
+    with pytest.raises(ValueError, match="does not exist"):
+        iso.isoflop_fit("/nonexistent/runs.csv")
+
+
+def test_cli_isoflop_and_plots(tmp_path, capsys):
+    import argparse
+
+    from scaling_jax.optimal_cli import register_cli
+    from scaling_jax.optimal_plots import plot_frontier
+
+    runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=5, noise=0.002)
+    path = tmp_path / "runs.csv"
+    rows = np.stack([runs["N"], runs["D"], runs["loss"]], axis=1)
+    path.write_text("n,d,loss\n" + "\n".join(",".join(repr(float(x)) for x in r) for r in rows))
+    parser = argparse.ArgumentParser()
+    register_cli(parser.add_subparsers())
+    out, png = tmp_path / "iso.json", tmp_path / "iso.png"
+    args = parser.parse_args(
+        [
+            "isoflop",
+            str(path),
+            "--n-col",
+            "n",
+            "--d-col",
+            "d",
+            "--out",
+            str(out),
+            "--plot",
+            str(png),
+        ]
+    )
+    assert args.func(args) == 0
+    assert "N_opt" in capsys.readouterr().out
+    assert json.loads(out.read_text())["approach"] == 2 and png.stat().st_size > 0
+    res = iso.isoflop_fit(path, n_col="n", d_col="d")
+    assert plot_frontier(
+        tmp_path / "f.png", [res], CHINCHILLA_2022, ["kaplan", "deepseek"]
+    ).is_file()
+    args = parser.parse_args(["isoflop", str(path), "--n-col", "params"])
+    with pytest.raises(ValueError, match="params"):
+        args.func(args)
+
+
+def test_notebook_executes():
+    from pathlib import Path
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "kaplan_vs_chinchilla.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()

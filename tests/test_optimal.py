@@ -1,0 +1,263 @@
+"""Compute-optimal allocation: closed form vs numeric solver vs scipy, gradients, calculator."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.optimize import brentq, minimize_scalar
+
+import scaling_jax.optimal as opt
+from scaling_jax.laws import ChinchillaParams, chinchilla
+from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024, SARDANA_2024
+
+PARAM_SETS = [
+    CHINCHILLA_2022,
+    EPOCH_2024,
+    SARDANA_2024,
+    ChinchillaParams(A=1000.0, B=50.0, E=0.5, alpha=0.5, beta=0.2),
+]
+BUDGETS = np.array([1e18, 5.76e23, 1e27])
+
+
+def _scipy_optimum(p, compute, flops=None):
+    """Reference: bounded Brent over log N of L(N, D(N)) with D from the budget constraint."""
+
+    def tokens(n):
+        if flops is None:
+            return compute / (6 * n)
+        return math.exp(
+            brentq(lambda y: math.log(flops(n, math.exp(y)) / compute), -50, 250, xtol=1e-14)
+        )
+
+    def f(x):
+        n = math.exp(x)
+        return float(chinchilla(p, n, tokens(n)))
+
+    res = minimize_scalar(
+        f, bounds=(0.0, math.log(compute)), method="bounded", options={"xatol": 1e-11}
+    )
+    n = math.exp(res.x)
+    return n, tokens(n)
+
+
+def test_published_check():
+    N, D = opt.compute_optimal(CHINCHILLA_2022, compute=5.76e23)
+    assert float(N) == pytest.approx(3.2e10, rel=0.01)
+    assert float(D) == pytest.approx(3.0e12, rel=0.01)
+
+
+@pytest.mark.parametrize("p", PARAM_SETS, ids=range(len(PARAM_SETS)))
+def test_closed_numeric_scipy_agree(p):
+    n_c, d_c = opt.compute_optimal(p, BUDGETS)
+    n_n, d_n = jax.jit(lambda c: opt.solve_compute_optimal(p, c))(jnp.asarray(BUDGETS))
+    np.testing.assert_allclose(n_n, n_c, rtol=1e-9)
+    np.testing.assert_allclose(d_n, d_c, rtol=1e-9)
+    for c, n in zip(BUDGETS, np.asarray(n_c), strict=True):
+        n_s, _ = _scipy_optimum(p, c)
+        assert n_s == pytest.approx(n, rel=1e-6)
+
+
+def test_general_flops_model_vs_scipy():
+    # 6ND plus Kaplan's attention term, per token: 6·n_layer·n_ctx·d_model (3 × forward).
+    attn = 6.0 * 80 * 2048 * 8192
+
+    def flops(n, d):
+        return (6.0 * n + attn) * d
+
+    for c in (1e21, 1e24):
+        n, d = opt.solve_compute_optimal(CHINCHILLA_2022, c, flops_fn=flops)
+        n_s, d_s = _scipy_optimum(CHINCHILLA_2022, c, flops)
+        assert float(n) == pytest.approx(n_s, rel=1e-6)
+        assert float(d) == pytest.approx(d_s, rel=1e-6)
+        assert float(flops(n, d)) == pytest.approx(c, rel=1e-12)
+
+
+def test_vmap_over_budgets_and_samples():
+    stack = jax.tree_util.tree_map(lambda *xs: jnp.asarray(xs), *PARAM_SETS)
+    n_b, d_b = opt.compute_optimal(stack, BUDGETS, params_batch=True, method="numeric")
+    assert n_b.shape == (len(PARAM_SETS), BUDGETS.size)
+    n_cl, _ = opt.compute_optimal(stack, BUDGETS, params_batch=True)
+    np.testing.assert_allclose(n_b, n_cl, rtol=1e-9)
+    n_v, _ = jax.vmap(lambda p: opt.solve_compute_optimal(p, jnp.asarray(BUDGETS)))(stack)
+    np.testing.assert_allclose(n_v, n_cl, rtol=1e-9)
+
+
+def test_gradients_match_closed_form_and_finite_differences():
+    p = EPOCH_2024
+
+    def log_n(solver):
+        return lambda p, log_c: jnp.log(solver(p, jnp.exp(log_c))[0])
+
+    numeric = log_n(lambda p, c: opt.solve_compute_optimal(p, c))
+    closed = log_n(lambda p, c: opt.compute_optimal(p, c))
+    g_num = jax.jit(jax.grad(numeric, argnums=(0, 1)))(p, math.log(1e22))
+    g_cl = jax.grad(closed, argnums=(0, 1))(p, math.log(1e22))
+    for a, b in zip(jax.tree_util.tree_leaves(g_num), jax.tree_util.tree_leaves(g_cl), strict=True):
+        assert float(a) == pytest.approx(float(b), rel=1e-7, abs=1e-12)
+    assert float(g_num[1]) == pytest.approx(float(opt.optimal_exponents(p)[0]), rel=1e-9)
+    # Central finite differences of the solver itself, in alpha.
+    h = 1e-5
+    fd = (
+        numeric(p._replace(alpha=p.alpha + h), math.log(1e22))
+        - numeric(p._replace(alpha=p.alpha - h), math.log(1e22))
+    ) / (2 * h)
+    assert float(g_num[0].alpha) == pytest.approx(float(fd), rel=1e-6)
+
+
+def test_forward_mode_and_general_flops_gradient():
+    def flops(n, d):
+        return (6.0 * n + 1e9) * d
+
+    f = lambda c: opt.solve_compute_optimal(CHINCHILLA_2022, c, flops_fn=flops)[0]  # noqa: E731
+    h = 1e-4 * 1e22
+    fd = (f(1e22 + h) - f(1e22 - h)) / (2 * h)
+    assert float(jax.jacfwd(f)(1e22)) == pytest.approx(float(fd), rel=1e-6)
+    assert float(jax.grad(f)(1e22)) == pytest.approx(float(fd), rel=1e-6)
+
+
+def test_custom_law():
+    def law(p, n, d):  # an irreducible-loss-free law with an interaction term
+        return p["A"] / n ** p["a"] + p["B"] / d ** p["b"] + p["k"] / (n * d) ** 0.1
+
+    p = {"A": 400.0, "B": 400.0, "a": 0.34, "b": 0.28, "k": 5.0}
+    n, d = opt.compute_optimal(p, 1e22, loss_fn=law)
+
+    def along(x):
+        return float(law(p, math.exp(x), 1e22 / (6 * math.exp(x))))
+
+    ref = minimize_scalar(
+        along, bounds=(0, math.log(1e22)), method="bounded", options={"xatol": 1e-11}
+    )
+    assert float(n) == pytest.approx(math.exp(ref.x), rel=1e-6)
+
+
+def test_calculator_roundtrips():
+    p = CHINCHILLA_2022
+    best = opt.allocation(p, compute=1e23)
+    n, d = opt.compute_optimal(p, 1e23)
+    assert float(best.N) == pytest.approx(float(n), rel=1e-12)
+    # Loss-optimal is the inverse of compute-optimal.
+    back = opt.allocation(p, loss=best.loss)
+    assert float(back.compute) == pytest.approx(1e23, rel=1e-9)
+    a = opt.allocation(p, N=7e9, compute=1e23)
+    assert float(a.D) == pytest.approx(1e23 / (6 * 7e9))
+    b = opt.allocation(p, N=7e9, loss=a.loss)
+    assert float(b.D) == pytest.approx(float(a.D), rel=1e-9)
+    c = opt.allocation(p, D=a.D, loss=a.loss)
+    assert float(c.N) == pytest.approx(7e9, rel=1e-9)
+    small = opt.allocation(p, compute=1e23, loss=a.loss)
+    large = opt.allocation(p, compute=1e23, loss=a.loss, branch="large")
+    assert float(small.N) == pytest.approx(7e9, rel=1e-8)
+    assert float(large.N) > float(n) > float(small.N)
+    assert float(large.loss) == pytest.approx(float(a.loss), rel=1e-10)
+    assert np.isnan(float(opt.allocation(p, N=1e9, loss=1.5).D))  # below the floor E
+
+
+def test_calculator_numeric_matches_closed():
+    p = CHINCHILLA_2022
+    law = lambda p, n, d: chinchilla(p, n, d)  # noqa: E731  (a "custom" law → numeric paths)
+    for kw in (
+        {"loss": 2.0},
+        {"N": 1e10, "loss": 2.1},
+        {"D": 1e12, "compute": 1e23},
+        {"compute": 1e23, "loss": 2.3},
+    ):
+        closed = opt.allocation(p, **kw)
+        numeric = opt.allocation(p, loss_fn=law, **kw)
+        for a, b in zip(closed, numeric, strict=True):
+            assert float(b) == pytest.approx(float(a), rel=1e-7), kw
+    # Implicit-function gradients of the calculator's roots.
+    g = jax.grad(lambda ell: opt.allocation(p, N=1e10, loss=ell, loss_fn=law).D)(2.1)
+    g_cl = jax.grad(lambda ell: opt.allocation(p, N=1e10, loss=ell).D)(2.1)
+    assert float(g) == pytest.approx(float(g_cl), rel=1e-7)
+
+
+def test_frontiers():
+    f = opt.FRONTIERS
+    assert {
+        "kaplan",
+        "chinchilla_1",
+        "chinchilla_2",
+        "chinchilla_3",
+        "epoch",
+        "deepseek",
+        "porian",
+        "llama3",
+    } <= set(f)
+    assert [f[k].n_exp for k in ("kaplan", "chinchilla_1", "chinchilla_2", "chinchilla_3")] == [
+        0.73,
+        0.50,
+        0.49,
+        0.46,
+    ]
+    assert float(f["chinchilla_3"].n_opt(5.76e23)) == pytest.approx(3.2e10, rel=0.01)
+    assert float(f["porian"].n_opt(1e22)) == pytest.approx(0.1189 * 1e22**0.4969)
+    assert float(f["llama3"].d_opt(1e24)) == pytest.approx(0.29 * 1e24**0.53)
+    assert float(f["deepseek"].n_opt(1e24)) == pytest.approx(0.1715 * 1e24**0.5243)
+    n, d = opt.compute_optimal(EPOCH_2024, 1e24)
+    assert float(f["epoch"].n_opt(1e24)) == pytest.approx(float(n), rel=1e-10)
+    assert float(f["epoch"].d_opt(1e24)) == pytest.approx(float(d), rel=1e-10)
+    assert f["epoch"].n_exp == pytest.approx(0.5138, abs=5e-4)  # ≈ 0.51 (REFERENCE §1)
+    for fr in f.values():  # 6ND-consistent frontiers: N·D·6 = C
+        if fr.size_unit != "non-embedding FLOPs/token":
+            assert float(6 * fr.n_opt(1e22) * fr.d_opt(1e22)) == pytest.approx(1e22, rel=1e-9)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e21, float("nan"), [1e21, -5.0]])
+def test_bad_compute(bad):
+    with pytest.raises(ValueError, match="compute"):
+        opt.compute_optimal(CHINCHILLA_2022, bad)
+    with pytest.raises(ValueError, match="compute"):
+        opt.solve_compute_optimal(CHINCHILLA_2022, bad)
+
+
+def test_bad_calculator_inputs():
+    with pytest.raises(ValueError, match="two of"):
+        opt.allocation(CHINCHILLA_2022, N=1e9)
+    with pytest.raises(ValueError, match="two of"):
+        opt.allocation(CHINCHILLA_2022, N=1e9, D=1e9, compute=1e20)
+    with pytest.raises(ValueError, match="N must"):
+        opt.allocation(CHINCHILLA_2022, N=-1.0, compute=1e20)
+    with pytest.raises(ValueError, match="branch"):
+        opt.allocation(CHINCHILLA_2022, compute=1e20, loss=3.0, branch="middle")
+    with pytest.raises(ValueError, match="method"):
+        opt.compute_optimal(CHINCHILLA_2022, 1e20, method="magic")
+
+
+def _cli():
+    import argparse
+
+    from scaling_jax.optimal_cli import register_cli
+
+    parser = argparse.ArgumentParser()
+    register_cli(parser.add_subparsers())
+    return parser
+
+
+def test_cli_optimal(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "opt.json"
+    args = _cli().parse_args(["optimal", "--compute", "5.76e23,1e21", "--out", str(out)])
+    assert args.func(args) == 0
+    blob = json.loads(out.read_text())
+    assert blob["optima"][0]["N"] == pytest.approx(3.219e10, rel=1e-3)
+    assert "tokens/param" in capsys.readouterr().out
+    args = _cli().parse_args(["optimal", "--compute", "1e22", "--law", "epoch_2024"])
+    assert args.func(args) == 0
+    with pytest.raises(SystemExit):
+        _cli().parse_args(["optimal", "--compute", "-1e22"])
+    args = _cli().parse_args(["optimal", "--compute", "1e22", "--law", "nope"])
+    with pytest.raises(ValueError, match="nope"):
+        args.func(args)
+
+
+def test_contour_and_frontier_plots(tmp_path):
+    from scaling_jax.optimal_plots import plot_frontier, plot_loss_contours
+
+    assert plot_loss_contours(CHINCHILLA_2022, tmp_path / "c.png").stat().st_size > 0
+    assert plot_frontier(tmp_path / "f.png", params=EPOCH_2024).stat().st_size > 0

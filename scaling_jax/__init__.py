@@ -14,6 +14,8 @@ jax.config.update("jax_enable_x64", True)
 
 from . import (  # noqa: E402
     data,
+    data_constrained,
+    extrapolate,
     flops,
     isoflop,
     kaplan,
@@ -26,11 +28,21 @@ from . import (  # noqa: E402
     synthetic,
 )
 from .data import Runs, as_runs, check_enough_points, load_runs  # noqa: E402
+from .data_constrained import constrained_optimal  # noqa: E402
+from .extrapolate import ExtrapolationTable, compare_laws  # noqa: E402
 from .fitting import FitResult, StartsTable, fit, make_starts  # noqa: E402
 from .flops import Architecture, training_flops  # noqa: E402
 from .isoflop import EnvelopeResult, IsoFlopResult, envelope_fit, isoflop_fit  # noqa: E402
 from .kaplan import KaplanParams, gradient_noise_scale  # noqa: E402
-from .laws import ChinchillaLogParams, ChinchillaParams, Law  # noqa: E402
+from .laws import (  # noqa: E402
+    ChinchillaLogParams,
+    ChinchillaParams,
+    DataConstrainedParams,
+    KaplanNDParams,
+    Law,
+    custom_law,
+    validate_law,
+)
 from .lifetime import (  # noqa: E402
     CostModel,
     Hardware,
@@ -78,6 +90,15 @@ __all__ = [
     "ChinchillaParams",
     "ChinchillaLogParams",
     "Law",
+    "DataConstrainedParams",
+    "KaplanNDParams",
+    "custom_law",
+    "validate_law",
+    "constrained_optimal",
+    "compare_laws",
+    "ExtrapolationTable",
+    "data_constrained",
+    "extrapolate",
     "huber",
     "compute_optimal",
     "optimal_exponents",

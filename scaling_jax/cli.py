@@ -63,6 +63,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         d=args.d_col,
         loss=args.loss_col,
         compute=args.compute_col,
+        extra={"U": args.unique_col} if args.unique_col else None,
     )
     print(result.summary())
     if result.law == "chinchilla":
@@ -75,12 +76,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _resolve_law(spec: str):
-    try:
-        from .laws_cli import resolve_law_spec
-    except ImportError:
-        from .laws import get_law
+    from .laws_cli import resolve_law_spec
 
-        return get_law(spec)
     return resolve_law_spec(spec)
 
 
@@ -118,10 +115,11 @@ def _demo_extensions():
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
-    from . import lifetime_cli, optimal_cli
+    from . import laws_cli, lifetime_cli, optimal_cli
 
     optimal_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)
+    laws_cli.register_cli(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,7 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit_p.add_argument(
         "--compute-col", default=None, help="derive D = C/(6N) from this FLOPs column"
     )
-    fit_p.add_argument("--law", default="chinchilla", help="law to fit (default chinchilla)")
+    fit_p.add_argument(
+        "--law",
+        default="chinchilla",
+        help="chinchilla | kaplan | data-constrained | data-constrained-frozen | module:function",
+    )
+    fit_p.add_argument(
+        "--unique-col", default=None, help="column of unique tokens U (data-constrained laws)"
+    )
     fit_p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold")
     fit_p.add_argument(
         "--starts", type=_parse_starts, default="grid", help="'grid' (4500) or N random"

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .data import Runs, as_runs, check_enough_points
-from .laws import Law, get_law
+from .laws import Law, get_law, validate_law
 from .objective import FitData, make_objective
 from .solver import SolverOptions, Status, polish, solve_starts
 
@@ -376,6 +376,8 @@ def fit(
         raise ValueError(f"mode={mode!r}: use 'full' or 'fast'")
     dt = _resolve_dtype(dtype)
     theta0 = make_starts(law, starts, seed).astype(dt)
+    # A user law returning NaN or the wrong shape gets a clear error here, not deep in JAX.
+    validate_law(law, runs, theta0)
     fdata = fit_data(runs, law, delta, dt)
     objective = make_objective(law.log_loss)
     opts = SolverOptions(

@@ -5,17 +5,26 @@
   the 240 filtered points -- the fit `scaling_jax.fit` reproduces.
 - `EPOCH_2024_HEADLINE`: Epoch's headline estimate (Huber likelihood with a free scale).
 - `SARDANA_2024`: the constants Sardana et al. 2024 ("Beyond Chinchilla-Optimal") use.
+- `MUENNIGHOFF_2023`: the data-constrained law of Muennighoff et al. 2023 (a
+  `DataConstrainedParams`; A, B, E are exp of the authors' stored logs 6.255414, 7.3049974,
+  0.6254804, i.e. A = 520.82495, B = 1487.7161, E = 1.86914 rounded; alpha = beta = 0.3526596,
+  R_D* = 15.387756, R_N* = 5.309743). Its ``.base`` is the Chinchilla-form part.
+- `KAPLAN_2020_ND`: Kaplan et al. 2020's joint L(N, D) fit (a `KaplanNDParams`).
+
+`PRESETS` and `resolve_params` cover the Chinchilla-form presets only.
 """
 
 from __future__ import annotations
 
-from .laws import ChinchillaParams
+from .laws import _MUENNIGHOFF_2023, ChinchillaParams, DataConstrainedParams, KaplanNDParams
 
 __all__ = [
     "CHINCHILLA_2022",
     "EPOCH_2024",
     "EPOCH_2024_HEADLINE",
     "SARDANA_2024",
+    "MUENNIGHOFF_2023",
+    "KAPLAN_2020_ND",
     "PRESETS",
     "resolve_params",
 ]
@@ -24,6 +33,9 @@ CHINCHILLA_2022 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.34, beta=0.
 EPOCH_2024 = ChinchillaParams(A=477.8, B=2143.0, E=1.8172, alpha=0.3473, beta=0.3672)
 EPOCH_2024_HEADLINE = ChinchillaParams(A=482.01, B=2085.43, E=1.8169, alpha=0.3478, beta=0.3658)
 SARDANA_2024 = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283)
+# Defined beside the law (laws.py) because the registered frozen-base law needs it.
+MUENNIGHOFF_2023: DataConstrainedParams = _MUENNIGHOFF_2023
+KAPLAN_2020_ND = KaplanNDParams(N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103)
 
 PRESETS: dict[str, ChinchillaParams] = {
     "chinchilla_2022": CHINCHILLA_2022,

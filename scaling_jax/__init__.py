@@ -13,6 +13,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from . import (  # noqa: E402
+    bootstrapping,
     data,
     data_constrained,
     extrapolate,
@@ -27,6 +28,7 @@ from . import (  # noqa: E402
     solver,
     synthetic,
 )
+from .bootstrapping import BootstrapResult, bootstrap, load_bootstrap  # noqa: E402
 from .data import Runs, as_runs, check_enough_points, load_runs  # noqa: E402
 from .data_constrained import constrained_optimal  # noqa: E402
 from .extrapolate import ExtrapolationTable, compare_laws  # noqa: E402
@@ -84,6 +86,10 @@ __all__ = [
     "as_runs",
     "check_enough_points",
     "fit",
+    "bootstrap",
+    "BootstrapResult",
+    "load_bootstrap",
+    "bootstrapping",
     "FitResult",
     "StartsTable",
     "make_starts",

@@ -108,18 +108,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_extensions():
     """Sections the other modules add to the demo: ``(fit_result, runs) -> lines``."""
-    from . import lifetime_cli
+    from . import bootstrap_cli, lifetime_cli
 
-    return [lambda result, runs: ["", *lifetime_cli.demo_lines()]]
+    return [
+        lambda result, runs: ["", *bootstrap_cli.demo_lines(runs)],
+        lambda result, runs: ["", *lifetime_cli.demo_lines()],
+    ]
 
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
-    from . import laws_cli, lifetime_cli, optimal_cli
+    from . import bootstrap_cli, laws_cli, lifetime_cli, optimal_cli
 
     optimal_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)
     laws_cli.register_cli(sub)
+    bootstrap_cli.register_cli(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -340,7 +340,7 @@ def fit(
     survivors: int = 128,
     screen_steps: int = 8,
     polish_starts: int = 32,
-    polish_steps: int = 40,
+    polish_steps: int = 100,
     basin_rtol: float = 1e-6,
     basin_atol: float = 1e-12,
     dtype: Any = "float64",
@@ -360,7 +360,8 @@ def fit(
       batch_size: solve at most this many starts at once (bounds memory).
       survivors, screen_steps: successive halving: keep the best `survivors` after
         `screen_steps` evaluations.
-      polish_starts, polish_steps: Newton-finish the best `polish_starts` starts (0 disables).
+      polish_starts, polish_steps: Newton-finish the best `polish_starts` starts (0 disables),
+        at most `polish_steps` steps each.
       basin_rtol, basin_atol: a start "reached the best basin" when its final objective is
         <= best + basin_rtol * |best| + basin_atol.
       dtype: ``"float64"`` (default; needs x64, which importing scaling_jax enables) or
@@ -420,6 +421,7 @@ def fit(
     best_theta, best_f = res.theta[best], float(res.objective[best])
     best_gnorm = float(res.grad_norm[best])
     polished = False
+    polish_converged = True
     t1 = time.perf_counter()
     if polish_starts > 0:
         cand = ranked[: min(polish_starts, int(finite.sum()))]
@@ -429,6 +431,7 @@ def fit(
             best, best_theta = int(cand[j]), pol.theta[j]
             best_f, best_gnorm = float(pol.objective[j]), float(pol.grad_norm[j])
             polished = True
+            polish_converged = bool(pol.converged[j])
     polish_s = time.perf_counter() - t1
 
     table = StartsTable(
@@ -447,6 +450,11 @@ def fit(
     if best_status != Status.name(Status.CONVERGED):
         warnings.append(
             f"the best start (#{best}) ended with status {best_status!r}, not 'converged'"
+        )
+    if not polish_converged:
+        warnings.append(
+            "the Newton finish of the best start stopped without converging (at most "
+            f"{polish_steps} steps; max |gradient| {best_gnorm:.2e})"
         )
     if n_basin < 2:
         warnings.append(

@@ -137,6 +137,7 @@ class PolishResult(NamedTuple):
     objective: np.ndarray  # (K,)
     grad_norm: np.ndarray  # (K,)
     steps_accepted: np.ndarray  # (K,)
+    converged: np.ndarray  # (K,) bool: the Newton step became negligible
 
 
 def _two_loop(g: Array, S: Array, Y: Array, rho: Array) -> Array:
@@ -393,7 +394,7 @@ def solve_starts(
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_polish(objective: Objective, n_steps: int):
+def _compiled_polish(objective: Objective, max_steps: int):
     value_and_grad = jax.value_and_grad(objective)
     hessian = jax.hessian(objective)
 
@@ -401,8 +402,8 @@ def _compiled_polish(objective: Objective, n_steps: int):
         k = theta.shape[-1]
         eye = jnp.eye(k, dtype=theta.dtype)
 
-        def body(carry, _):
-            x, f, lam, n_ok = carry
+        def body(carry):
+            x, f, lam, n_ok, it, _, _ = carry
             _, g = value_and_grad(x, data, lane)
             H = hessian(x, data, lane)
             # Marquardt scaling: damp each coordinate by its own curvature scale.
@@ -410,27 +411,48 @@ def _compiled_polish(objective: Objective, n_steps: int):
             p = jnp.linalg.solve(H + lam * jnp.diag(scale) + 1e-300 * eye, -g)
             f_try = objective(x + p, data, lane)
             ok = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(p)) & (f_try < f)
+            # Converged: the (lightly damped) Newton step is negligible against x, or the
+            # gradient is zero. A test on the objective's decrease would stop too early: along
+            # the flat A-B-alpha-beta valley f barely changes while the parameters still move.
+            step_small = jnp.max(jnp.abs(p)) <= 1e-9 * (1.0 + jnp.max(jnp.abs(x)))
+            converged = ((lam <= 1e-2) & step_small) | jnp.all(g == 0)
             x = jnp.where(ok, x + p, x)
             f = jnp.where(ok, f_try, f)
-            lam = jnp.clip(jnp.where(ok, lam / 4.0, lam * 8.0), 1e-12, 1e12)
-            return (x, f, lam, n_ok + ok.astype(jnp.int32)), None
+            lam = jnp.clip(jnp.where(ok, lam / 10.0, lam * 8.0), 1e-12, 1e12)
+            stuck = lam >= 1e12
+            return (x, f, lam, n_ok + ok.astype(jnp.int32), it + 1, converged, stuck)
+
+        def cond(carry):
+            *_, it, converged, stuck = carry
+            return (it < max_steps) & ~converged & ~stuck
 
         f0 = objective(theta, data, lane)
-        init = (theta, f0, jnp.asarray(1e-3, theta.dtype), jnp.asarray(0, jnp.int32))
-        (x, f, _, n_ok), _ = jax.lax.scan(body, init, None, length=n_steps)
+        lam0 = jnp.asarray(1e-4, theta.dtype)
+        zero = jnp.asarray(0, jnp.int32)
+        false = jnp.asarray(False)
+        init = (theta, f0, lam0, zero, zero, false, false)
+        x, f, _, n_ok, _, converged, _ = jax.lax.while_loop(cond, body, init)
         _, g = value_and_grad(x, data, lane)
-        return x, f, jnp.max(jnp.abs(g)), n_ok
+        return x, f, jnp.max(jnp.abs(g)), n_ok, converged
 
     return jax.jit(jax.vmap(lm_lane, in_axes=(0, 0, None)))
 
 
 def polish(
-    objective: Objective, theta: np.ndarray, data: Any, n_steps: int = 40, lane_data: Any = ()
+    objective: Objective,
+    theta: np.ndarray,
+    data: Any,
+    max_steps: int = 100,
+    lane_data: Any = (),
 ) -> PolishResult:
     """Levenberg-Marquardt steps on the exact Hessian from each row of `theta`.
 
     A step is kept only if it lowers the objective, so the result is never worse than the start.
+    Each lane stops when its Newton step becomes negligible (``converged``), when the damping
+    reaches its cap, or after `max_steps`.
     """
-    run = _compiled_polish(objective, int(n_steps))
-    x, f, gnorm, n_ok = run(jnp.asarray(theta), lane_data, data)
-    return PolishResult(np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok))
+    run = _compiled_polish(objective, int(max_steps))
+    x, f, gnorm, n_ok, converged = run(jnp.asarray(theta), lane_data, data)
+    return PolishResult(
+        np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok), np.asarray(converged)
+    )

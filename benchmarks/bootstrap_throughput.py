@@ -6,26 +6,25 @@ Usage:  python benchmarks/bootstrap_throughput.py [--resamples 1000] [--miss-res
 Measures, on the 240 filtered Epoch points (../shared/data, else synthetic runs), in one run:
   1. scipy L-BFGS-B (analytic gradient, one BLAS thread) per-fit time on bootstrap resamples
      from grid starts -- the competitor a Python loop over resamples x starts would pay;
-  2. the warm strategy (full-data optimum + 3 basin starts, loose L-BFGS, Newton finish):
+  2. the warm strategy (full-data optimum, loose L-BFGS, Newton finish to convergence):
      resamples/s, lane-fits/s, and standard errors against Epoch's published ones;
   3. the full-grid strategy on a few resamples: lane-fits/s, and the cheap strategy's
      basin-miss rate (its objective > the grid's by 1e-8 relative) on the same resamples.
 Compilation is timed separately (a warm-up call on the same shapes).
 
-Measured (2 CPU cores shared with other jobs -- a pytest run competed for them during this
-measurement, so treat the timings as pessimistic; float64, Epoch 240 points). No GPU was
-available in that session: the ``--gpu`` 4000 x 4500 run has NOT been measured (the memory
+Measured 2026-11-24 (2-core CPU VM, other jobs idle; float64, Epoch 240 points, one run). No
+GPU was lent to that session: the ``--gpu`` 4000 x 4500 run has NOT been measured (the memory
 plan it prints is an estimate, not a measurement).
 
-  scipy L-BFGS-B, analytic gradient:  3.90 ms/fit (257 fits/s)
-  warm, 1000 resamples x 4 starts:    solve 15.7 s (first call incl. compile 73.8 s)
-                                      64 resamples/s, 255 lane-fits/s; 0.2x scipy's
-                                      one-fit-per-resample loop (SOLVER.md's prototype of this
-                                      strategy: 0.69 s -- this module is not yet that fast)
-  SEs (A, B, E, alpha, beta):         125.1, 1342, 0.0259, 0.0155, 0.0205
+  scipy L-BFGS-B, analytic gradient:  2.98 ms/fit (336 fits/s)
+  warm, 1000 resamples x 1 start:     0.84 s total (solve 0.49 s; first call incl. compile
+                                      14.5 s) -> 2042 resamples/s, 6.1x a scipy loop doing one
+                                      fit per resample (Epoch's method); simple-scaling-laws
+                                      quotes 1.2 s for 1000 resamples of an easier problem
+  SEs (A, B, E, alpha, beta):         125.1, 1342, 0.02589, 0.01548, 0.02049
   Epoch published (4000 resamples):   124.5, 1293.3, 0.0257, 0.0154, 0.0206
-  grid, 8 resamples x 4500 starts:    166.9 s incl. compile, 216 lane-fits/s (0.8x scipy)
-  cheap vs grid basin misses:         0/8 (max relative objective excess 2.2e-15);
+  grid, 8 resamples x 4500 starts:    65.1 s incl. compile, 557 lane-fits/s (1.7x scipy)
+  cheap vs grid basin misses:         0/8 (max relative objective excess 4.4e-15);
                                       median grid lanes in the best basin 1048
 """
 

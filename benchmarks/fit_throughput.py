@@ -9,7 +9,16 @@ its best: an analytic numpy gradient and BLAS pinned to one thread. scaling_jax'
 is reported separately (first call minus second call). Then the fast mode (successive halving)
 is checked against the full grid on several datasets.
 
-Latest figures: see the end of this docstring (updated after each measured run).
+Latest figures (2-core CPU VM, one other light job running; float64; 240 Epoch points; the
+same 4500 starts; jax 0.10.2, scipy 1.17.1, measured in one run on 2026-11-24):
+    scipy L-BFGS-B loop         : 12.84 s,   350 fits/s, best 1.018274017803e-03, mean nfev 62
+    scaling_jax full (ftol 1e-9): 2.49 s,   1807 fits/s, best 1.018274017801e-03 -> 5.2x scipy
+        mean 114 evaluations/start (it converges ~2000x tighter than scipy), 1111 starts in
+        the best basin, 4500/4500 converged; compile 13 s once per process (disk-cached)
+    scaling_jax full, scipy's effective tolerance (ftol 2.2e-6): 1.17 s, 3832 fits/s -> 10.9x
+        mean 35 evaluations/start, same best objective (Newton finish)
+    scaling_jax fast (successive halving): 0.40 s -> 32x scipy's full-grid loop, same best
+    fast == full best to 1e-9 relative on 7/7 datasets (5 synthetic seeds, Epoch 240, Sardana 47)
 """
 
 from __future__ import annotations

@@ -71,7 +71,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -83,8 +82,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._io import json_float, write_bytes_atomic, write_json_atomic
 from .data import Runs, as_runs, check_enough_points
-from .fitting import fit, fit_data, make_starts, write_json_atomic
+from .fitting import fit, fit_data, make_starts
 from .laws import Law, get_law
 from .objective import FitData, huber, make_objective
 from .optimal import compute_optimal
@@ -337,11 +337,6 @@ def bca_interval(
 # Result
 
 
-def _json_float(v: Any) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
 @dataclass(frozen=True)
 class BootstrapResult:
     """Per-resample best fits of a bootstrap, and intervals for everything derived from them.
@@ -537,8 +532,8 @@ class BootstrapResult:
             "param_names": list(self.param_names),
             "indices": self.indices.tolist(),
             "theta": self.theta.tolist(),
-            "objective": [_json_float(v) for v in self.objective],
-            "grad_norm": [_json_float(v) for v in self.grad_norm],
+            "objective": [json_float(v) for v in self.objective],
+            "grad_norm": [json_float(v) for v in self.grad_norm],
             "status": self.status.tolist(),
             "n_basin": self.n_basin.tolist(),
             "n_eval": self.n_eval.tolist(),
@@ -613,7 +608,7 @@ class BootstrapResult:
         text = "\n".join(
             ",".join(c if isinstance(c, str) else repr(float(c)) for c in row) for row in rows
         )
-        _write_bytes_atomic(Path(path), (text + "\n").encode())
+        write_bytes_atomic(Path(path), (text + "\n").encode())
 
 
 def _check_budgets(budgets: Any) -> None:
@@ -628,26 +623,12 @@ def _check_budgets(budgets: Any) -> None:
 # Checkpoint files
 
 
-def _write_bytes_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
     import io  # noqa: PLC0415
 
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    _write_bytes_atomic(path, buf.getvalue())
+    write_bytes_atomic(path, buf.getvalue())
 
 
 _CHUNK_KEYS = ("indices", "theta", "objective", "grad_norm", "status", "n_basin", "n_eval")

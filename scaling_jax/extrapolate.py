@@ -24,8 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._io import write_json_atomic
 from .data import Runs, as_runs
-from .fitting import FitResult, fit, fit_data, write_json_atomic
+from .fitting import FitResult, fit, fit_data
 from .laws import Law, get_law, validate_law
 from .objective import FitData, huber
 from .solver import SolverOptions, Status, solve_starts

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +27,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._io import json_float, write_json_atomic
 from .data import Runs, as_runs, check_enough_points
 from .laws import Law, get_law, validate_law
 from .objective import FitData, make_objective
 from .solver import SolverOptions, Status, polish, solve_starts
 
-__all__ = ["fit", "FitResult", "StartsTable", "make_starts", "fit_data"]
+__all__ = ["fit", "FitResult", "StartsTable", "make_starts", "fit_data", "write_json_atomic"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class StartsTable:
         return {
             "theta_init": self.theta_init.tolist(),
             "theta": self.theta.tolist(),
-            "objective": [_json_float(v) for v in self.objective],
-            "grad_norm": [_json_float(v) for v in self.grad_norm],
+            "objective": [json_float(v) for v in self.objective],
+            "grad_norm": [json_float(v) for v in self.grad_norm],
             "n_iter": self.n_iter.tolist(),
             "n_eval": self.n_eval.tolist(),
             "status": self.status.tolist(),
@@ -85,11 +85,6 @@ class StartsTable:
             n_eval=np.asarray(blob["n_eval"], np.int64),
             status=np.asarray(blob["status"], np.int64),
         )
-
-
-def _json_float(v: float) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def _params_dict(params: Any) -> dict[str, float]:
@@ -248,22 +243,6 @@ class FitResult:
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> FitResult:
         return cls.from_dict(json.loads(Path(path).read_text()))
-
-
-def write_json_atomic(path: str | os.PathLike[str], blob: Any) -> None:
-    """Write JSON to `path` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(blob, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def make_starts(law: Law, starts: Any = "grid", seed: int = 0) -> np.ndarray:

@@ -41,8 +41,10 @@ Scale-out:
   * Local devices (GPUs, or CPU devices with ``XLA_FLAGS=--xla_force_host_platform_device_count
     =4``): the resample axis is split over a 1-D `jax.sharding.Mesh` named ``"resample"``; chunk
     c goes to device c mod n_devices, which runs its own lock-step solve on a copy of the data
-    committed to it (`NamedSharding` with a replicated spec), one host thread per device. Pass
-    ``devices=`` to choose them.
+    committed to it, one host thread per device: every number is bit-identical whatever the
+    device count. With ``shard="lanes"`` each chunk's (resample x start) lanes are instead
+    sharded over all devices with `NamedSharding` (a 1-D `Mesh`, data replicated), so one big
+    chunk fills several GPUs. Pass ``devices=`` to choose them.
   * Several hosts: start every process with ``jax.distributed.initialize(...)`` and call
     `bootstrap` with the same arguments and a shared ``out_dir`` (e.g. NFS). Process p of P
     takes chunks c with c mod P = p, writes them to ``out_dir``, waits at a barrier
@@ -706,7 +708,9 @@ class _Plan:
     lane_rows: Callable[[int], np.ndarray]  # resample index -> per-lane data row (n,)
 
 
-def _solve_chunk(plan: _Plan, rows: np.ndarray, device: Any = None) -> dict[str, np.ndarray]:
+def _solve_chunk(
+    plan: _Plan, rows: np.ndarray, device: Any = None, mesh: Any = None
+) -> dict[str, np.ndarray]:
     """Best fit for each row (weights or offsets, (R, n)) with every start; numpy out."""
     n_res, n_pts = rows.shape
     n_starts, k = plan.starts.shape
@@ -721,6 +725,7 @@ def _solve_chunk(plan: _Plan, rows: np.ndarray, device: Any = None) -> dict[str,
             plan.options,
             batch_size=plan.batch_size,
             lane_data=lane,
+            mesh=mesh,
         )
         f = np.where(np.isfinite(res.objective), res.objective, np.inf).reshape(n_res, n_starts)
         theta = res.theta.reshape(n_res, n_starts, k).copy()
@@ -831,6 +836,7 @@ def bootstrap(
     basin_rtol: float = 1e-6,
     jackknife: bool = False,
     devices: Sequence[Any] | None = None,
+    shard: str = "chunks",
     process: tuple[int, int] | None = None,
     dtype: Any = "float64",
     progress: bool = True,
@@ -858,7 +864,12 @@ def bootstrap(
       basin_rtol: a lane is in its resample's best basin within this relative objective gap.
       jackknife: also fit the leave-one-out (point, or group for ``"groups"``) data sets, which
         `BootstrapResult.interval(method="bca")` needs.
-      devices: local devices to spread chunks over (default: all of ``jax.local_devices()``).
+      devices: local devices to use (default: all of ``jax.local_devices()``).
+      shard: ``"chunks"`` (default): whole chunks go to devices round-robin, so every number is
+        bit-identical whatever the device count; ``"lanes"``: each chunk's (resample, start)
+        lanes are sharded over all devices with `NamedSharding` on a 1-D `Mesh` (one big chunk
+        fills several GPUs; per-lane rounding can then differ in the last bits from a
+        single-device run, so the device count is part of the configuration).
       process: (index, count) of this process in a multi-host run (default from
         ``jax.process_index()`` / ``jax.process_count()``).
       dtype: ``"float64"`` or ``"float32"``.
@@ -887,6 +898,8 @@ def bootstrap(
         raise ValueError(f"dtype={dtype!r}: use 'float64' or 'float32'")
     if isinstance(starts, str) and starts not in ("warm", "grid"):
         raise ValueError(f"starts={starts!r}: use 'warm', 'grid', an int or an (S, k) array")
+    if shard not in ("chunks", "lanes"):
+        raise ValueError(f"shard={shard!r}: use 'chunks' or 'lanes'")
     if not isinstance(starts, str):
         make_starts(law, starts, seed)  # validate before the full-data fit
     grid = law.init_grid() if grid is None else make_starts(law, grid)
@@ -950,6 +963,7 @@ def bootstrap(
         batch_size=plan_info["batch_size"],
         lane_rows=lane_row,
     )
+    n_lane_devices = len(jax.local_devices() if devices is None else devices)
     config = {
         "format": _FORMAT,
         "law": law.name,
@@ -967,6 +981,8 @@ def bootstrap(
         "polish_starts": polish_starts,
         "polish_steps": polish_steps,
         "basin_rtol": basin_rtol,
+        # Lane sharding rounds per device shard; chunk placement never changes a number.
+        "shard": "chunks" if shard == "chunks" else f"lanes/{n_lane_devices}",
     }
 
     # What is done already (resume) and what this process must do. Chunk c always holds
@@ -985,6 +1001,9 @@ def bootstrap(
     p_index, p_count = (jax.process_index(), jax.process_count()) if process is None else process
     mine = [c for c in todo if c % p_count == p_index]
     devs = list(jax.local_devices() if devices is None else devices)
+    lane_mesh = None
+    if shard == "lanes" and len(devs) > 1:
+        lane_mesh = jax.sharding.Mesh(np.asarray(devs), ("lanes",))
 
     results: list[dict[str, np.ndarray]] = []
     lock = threading.Lock()
@@ -993,7 +1012,7 @@ def bootstrap(
     def run(c: int, device: Any) -> None:
         idx = np.arange(c * size, (c + 1) * size, dtype=np.int64)
         rows = np.stack([plan.lane_rows(int(i)) for i in idx])
-        out = _solve_chunk(plan, rows, device)
+        out = _solve_chunk(plan, rows, device, lane_mesh)
         out["indices"] = idx
         if out_path is not None:
             _save_npz_atomic(out_path / f"chunk_{c:08d}_{size}.npz", **out)
@@ -1004,7 +1023,7 @@ def bootstrap(
 
     t0 = time.perf_counter()
     try:
-        if len(devs) <= 1:
+        if len(devs) <= 1 or lane_mesh is not None:
             for c in mine:
                 run(c, devs[0] if devices is not None else None)
         else:

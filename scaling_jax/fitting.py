@@ -323,6 +323,7 @@ def fit(
     basin_rtol: float = 1e-6,
     basin_atol: float = 1e-12,
     dtype: Any = "float64",
+    mesh: jax.sharding.Mesh | None = None,
     **load_kwargs: Any,
 ) -> FitResult:
     """Fit a scaling law by multi-start Huber/L-BFGS on log-loss.
@@ -345,6 +346,8 @@ def fit(
         <= best + basin_rtol * |best| + basin_atol.
       dtype: ``"float64"`` (default; needs x64, which importing scaling_jax enables) or
         ``"float32"``.
+      mesh: a 1-D `jax.sharding.Mesh` to shard the starts over several devices (GPUs, or
+        CPU devices forced with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``).
     """
     t_total = time.perf_counter()
     law = get_law(law)
@@ -366,16 +369,22 @@ def fit(
 
     t0 = time.perf_counter()
     if mode == "full":
-        res = solve_starts(objective, theta0, fdata, opts, batch_size=batch_size)
+        res = solve_starts(objective, theta0, fdata, opts, batch_size=batch_size, mesh=mesh)
         status = res.status
     else:
         screen = solve_starts(
-            objective, theta0, fdata, opts, batch_size=batch_size, max_steps=screen_steps
+            objective,
+            theta0,
+            fdata,
+            opts,
+            batch_size=batch_size,
+            max_steps=screen_steps,
+            mesh=mesh,
         )
         order = np.argsort(np.where(np.isfinite(screen.objective), screen.objective, np.inf))
         keep = order[: min(survivors, len(order))]
         keep = keep[np.isin(screen.status[keep], [Status.RUNNING, Status.CONVERGED])]
-        finish = solve_starts(objective, screen.theta[keep], fdata, opts)
+        finish = solve_starts(objective, screen.theta[keep], fdata, opts, mesh=mesh)
         res = screen
         status = np.where(screen.status == Status.RUNNING, Status.SCREENED_OUT, screen.status)
         for name, arr in (

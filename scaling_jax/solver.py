@@ -312,6 +312,25 @@ def _bucket(n_running: int, min_bucket: int) -> int:
     return max(min_bucket, 1 << max(0, math.ceil(math.log2(max(n_running, 1)))))
 
 
+def _placement(mesh: jax.sharding.Mesh | None):
+    """(place lanes, place shared data, device count) for an optional 1-D mesh."""
+    if mesh is None:
+        return (lambda tree: jax.tree.map(jnp.asarray, tree)), (lambda tree: tree), 1
+    if len(mesh.axis_names) != 1:
+        raise ValueError(f"mesh must be 1-D (one axis for the lanes), got {mesh.axis_names}")
+    spec = jax.sharding.PartitionSpec(mesh.axis_names[0])
+    lanes_sharding = jax.sharding.NamedSharding(mesh, spec)
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    def place(tree: Any) -> Any:
+        return jax.tree.map(lambda a: jax.device_put(a, lanes_sharding), tree)
+
+    def place_data(tree: Any) -> Any:
+        return jax.tree.map(lambda a: jax.device_put(a, replicated), tree)
+
+    return place, place_data, mesh.devices.size
+
+
 def _take(lanes: _Lanes, index: np.ndarray) -> _Lanes:
     return jax.tree.map(lambda a: a[index], lanes)
 
@@ -325,6 +344,7 @@ def solve_starts(
     batch_size: int | None = None,
     max_steps: int | None = None,
     lane_data: Any = (),
+    mesh: jax.sharding.Mesh | None = None,
 ) -> StartsResult:
     """Run L-BFGS from every row of `theta0` (starts x params) on ``objective(theta, data)``.
 
@@ -334,8 +354,15 @@ def solve_starts(
     screening stage of successive halving. `lane_data` is a pytree whose leaves have a leading
     axis of length S (one row per start, e.g. bootstrap weights), passed to the objective as
     its third argument; ``()`` when all starts share the data.
+
+    `mesh` (a 1-D `jax.sharding.Mesh`) shards the lanes of every batch over its devices with
+    `NamedSharding` and replicates `data`; jit then runs each device's lanes where they live
+    (every lane is independent, so no communication is needed inside a segment). Batch sizes
+    are padded to a multiple of the device count.
     """
     options = SolverOptions() if options is None else options
+    place, place_data, n_dev = _placement(mesh)
+    data = place_data(data)
     theta0 = np.asarray(theta0)
     n_starts, k = theta0.shape
     init, segment = _compiled(objective, options)
@@ -359,9 +386,13 @@ def solve_starts(
 
     for start in range(0, n_starts, batch_size):
         ids = np.arange(start, min(start + batch_size, n_starts))
-        lane = jax.tree.map(lambda a, rows=ids: jnp.asarray(a)[rows], lane_data)
-        lanes = init(jnp.asarray(theta0[ids]), jnp.asarray(ids), lane, data)
-        lane_evals += len(ids)
+        # Pad to a multiple of the device count with anonymous lanes (id -1: born finished).
+        n_pad = -len(ids) % n_dev
+        rows = np.concatenate([ids, np.full(n_pad, ids[0])])
+        lane_ids = np.concatenate([ids, np.full(n_pad, -1)])
+        lane = jax.tree.map(lambda a, r=rows: np.asarray(a)[r], lane_data)
+        lanes = init(*place((theta0[rows], lane_ids, lane)), data)
+        lane_evals += len(rows)
         steps_done = 0
         while True:
             status = np.asarray(lanes.status)
@@ -372,6 +403,7 @@ def solve_starts(
                 break
             size = len(status)
             bucket = _bucket(n_running, options.min_bucket)
+            bucket += -bucket % n_dev
             if bucket <= size // 2:
                 record(lanes, np.flatnonzero(real & ~running))
                 keep = np.flatnonzero(running)
@@ -383,6 +415,7 @@ def solve_starts(
                     status=jnp.where(mask, Status.CONVERGED, lanes.status),
                     lane_id=jnp.where(mask, -1, lanes.lane_id),
                 )
+                lanes = place(lanes)
             n_steps = options.segment_steps
             if max_steps is not None:
                 n_steps = min(n_steps, max_steps - steps_done)

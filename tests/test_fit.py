@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -183,3 +184,23 @@ def test_float64_requires_x64_and_float32_is_explicit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert "ERR float64 fitting needs JAX's x64 mode" in out.stdout, out.stderr
     assert "OK32 float32" in out.stdout
+
+
+def test_sharded_fit_over_forced_host_devices():
+    code = (
+        "import jax, numpy as np, scaling_jax as sj\n"
+        "assert len(jax.devices()) == 4\n"
+        "runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=60, seed=2)\n"
+        "mesh = jax.sharding.Mesh(np.asarray(jax.devices()), ('starts',))\n"
+        "a = sj.fit(runs, starts=301, seed=4)\n"
+        "b = sj.fit(runs, starts=301, seed=4, mesh=mesh)\n"
+        "print('REL', abs(a.objective / b.objective - 1), b.starts.status_counts())\n"
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert "REL" in out.stdout, out.stderr
+    rel = float(out.stdout.split("REL")[1].split()[0])
+    assert rel <= 1e-10
+    assert "'converged': 301" in out.stdout

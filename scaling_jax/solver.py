@@ -83,7 +83,8 @@ class SolverOptions(NamedTuple):
       max_linesearch: trials per line search before it is declared failed.
       c1, c2: Armijo and (weak) curvature constants.
       segment_steps: steps per jitted segment between compactions.
-      min_bucket: smallest batch compaction shrinks to.
+      min_bucket: smallest batch compaction shrinks to (each batch size compiles once; below
+        64 lanes a step costs little, so fewer sizes beat tighter packing).
     """
 
     max_iter: int = 1000
@@ -95,7 +96,7 @@ class SolverOptions(NamedTuple):
     c1: float = 1e-4
     c2: float = 0.9
     segment_steps: int = 16
-    min_bucket: int = 16
+    min_bucket: int = 64
 
 
 class _Lanes(NamedTuple):

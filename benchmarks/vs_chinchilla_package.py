@@ -30,18 +30,14 @@ Run:  python benchmarks/vs_chinchilla_package.py [--quick]
            fit_throughput.py's --quick); its full-grid time is extrapolated linearly.
 Needs `pip install chinchilla`.
 
-Latest measured figures (2-core AMD EPYC CPU VM shared with other jobs, load average 2-6,
-so timings are noisy; no accelerator; jax 0.10.2 CPU, scipy 1.17.1, numpy 2.4.6, chinchilla
-0.2.0; Epoch AI 240 filtered points):
-  full run (no --quick):
-    chinchilla      4500 starts 68.67 s (66 fits/s, Pool of 2, float128); our summed objective
-                    at its params 1.018274533769e-03 (+5.1e-07 relative to ours)
-    scaling_jax full 4.35 s (1035 fits/s), best 1.018274017801e-03 -> 16x faster
-                    (first call incl. compile 20.7 s)
-    scaling_jax fast 0.53 s (8563 fits/s), best 1.018274017801e-03 -> 131x faster
-  --quick (earlier run, heavier load): chinchilla 450 starts 14.33 s (31 fits/s) -> ~143 s
-    extrapolated, i.e. about 2x the measured full run: the 450 starts and the load are not
-    representative, so prefer a full run; scaling_jax full 7.21 s, fast 0.65 s in that run.
+Latest measured figures (2026-11-24, 2-core AMD EPYC CPU VM, no other job running; jax
+0.10.2 CPU, scipy 1.17.1, numpy 2.4.6, chinchilla 0.2.0; Epoch AI 240 filtered points):
+    chinchilla       4500 starts 38.61 s (117 fits/s, Pool of 2, float128); our summed
+                     objective at its params 1.018274533769e-03 (+5.1e-07 relative to ours)
+    scaling_jax full 2.60 s (1731 fits/s), best 1.018274017801e-03 -> 15x faster
+                     (first call incl. compile 13.9 s)
+    scaling_jax fast 0.40 s (11390 fits/s), same best -> 98x faster
+  An earlier run on a loaded machine (load 2-6) measured 68.67 s / 4.35 s / 0.53 s (16x, 131x).
 """
 
 from __future__ import annotations

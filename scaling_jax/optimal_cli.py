@@ -63,21 +63,31 @@ def run_optimal(args: argparse.Namespace) -> int:
 
 
 def run_isoflop(args: argparse.Namespace) -> int:
-    """Approach 2 on a CSV of runs; print the summary, optionally save JSON and a plot."""
-    from .isoflop import isoflop_fit
+    """Approach 2 on a CSV of final runs, or approach 1 (``--curves``) on logged training
+    curves; print the summary, optionally save JSON and a plot."""
+    from .isoflop import envelope_fit, isoflop_fit
 
-    res = isoflop_fit(
-        args.runs,
-        n_col=args.n_col,
-        loss_col=args.loss_col,
-        compute_col=args.compute_col,
-        d_col=args.d_col,
-        rtol=args.rtol,
-    )
+    if args.curves:
+        res = envelope_fit(
+            args.runs,
+            n_col=args.n_col,
+            flops_col=args.compute_col,
+            loss_col=args.loss_col,
+            run_col=args.run_col,
+        )
+    else:
+        res = isoflop_fit(
+            args.runs,
+            n_col=args.n_col,
+            loss_col=args.loss_col,
+            compute_col=args.compute_col,
+            d_col=args.d_col,
+            rtol=args.rtol,
+        )
     print(res.summary())
     if args.out:
         res.to_json(args.out)
-    if args.plot:
+    if args.plot and not args.curves:
         from .optimal_plots import plot_isoflop
 
         plot_isoflop(res, args.plot)
@@ -97,8 +107,16 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the optima as JSON here")
     p.set_defaults(func=run_optimal)
 
-    q = subparsers.add_parser("isoflop", help="Chinchilla approach 2 (IsoFLOP parabolas) on a CSV")
-    q.add_argument("runs", help="CSV with one row per run")
+    q = subparsers.add_parser(
+        "isoflop", help="Chinchilla approach 2 (IsoFLOP parabolas), or 1 with --curves"
+    )
+    q.add_argument("runs", help="CSV with one row per run (or per logged point with --curves)")
+    q.add_argument(
+        "--curves",
+        action="store_true",
+        help="approach 1: the CSV holds training curves (N, FLOPs so far, loss[, run id])",
+    )
+    q.add_argument("--run-col", default=None, help="run id column for --curves (default: N)")
     q.add_argument("--n-col", default="N", help="parameters column (default N)")
     q.add_argument("--loss-col", default="loss", help="loss column (default loss)")
     q.add_argument(
@@ -109,5 +127,5 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--d-col", default=None, help="tokens column (default: D when needed)")
     q.add_argument("--rtol", type=float, default=0.01, help="relative width of a budget group")
     q.add_argument("--out", help="write the result as JSON here")
-    q.add_argument("--plot", help="save the IsoFLOP plot (PNG) here")
+    q.add_argument("--plot", help="save the IsoFLOP plot (PNG) here (approach 2)")
     q.set_defaults(func=run_isoflop)

@@ -147,6 +147,38 @@ def test_cli_isoflop_and_plots(tmp_path, capsys):
     with pytest.raises(ValueError, match="params"):
         args.func(args)
 
+    # Approach 1 from training curves in a CSV: the exponent a = beta / (alpha + beta).
+    curves = iso.synthetic_training_curves(
+        CHINCHILLA_2022, np.geomspace(1e7, 3e10, 40), 1e23, points=120
+    )
+    cpath = tmp_path / "curves.csv"
+    table = np.stack([curves["N"], curves["flops"], curves["loss"], curves["run"]], axis=1)
+    cpath.write_text(
+        "N,flops,loss,run\n" + "\n".join(",".join(repr(float(x)) for x in r) for r in table)
+    )
+    out1 = tmp_path / "env.json"
+    args = parser.parse_args(
+        [
+            "isoflop",
+            str(cpath),
+            "--curves",
+            "--compute-col",
+            "flops",
+            "--run-col",
+            "run",
+            "--out",
+            str(out1),
+        ]
+    )
+    assert args.func(args) == 0
+    blob = json.loads(out1.read_text())
+    assert blob["approach"] == 1
+    a_true = 0.28 / (0.34 + 0.28)
+    assert (
+        abs(iso.envelope_fit(cpath, flops_col="flops", run_col="run").n_fit.exponent - a_true)
+        < 0.02
+    )
+
 
 def test_notebook_executes():
     from pathlib import Path

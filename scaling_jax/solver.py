@@ -427,49 +427,70 @@ def solve_starts(
     return StartsResult(out_theta, out_f, out_gnorm, out_iter, out_eval, out_status, lane_evals)
 
 
+class _Newton(NamedTuple):
+    x: Array  # (n, k)
+    f: Array  # (n,)
+    lam: Array  # (n,) Levenberg-Marquardt damping
+    n_ok: Array  # (n,) accepted steps
+    it: Array  # (n,) steps taken
+    converged: Array  # (n,) bool
+    stuck: Array  # (n,) bool: damping at its cap
+    lane: Any  # per-lane data
+
+
 @functools.lru_cache(maxsize=64)
-def _compiled_polish(objective: Objective, max_steps: int):
+def _compiled_polish(objective: Objective, max_steps: int, segment_steps: int):
+    """jitted (start, segment, gradient-norm) functions of the batched Newton finish."""
     value_and_grad = jax.value_and_grad(objective)
     hessian = jax.hessian(objective)
 
-    def lm_lane(theta: Array, lane: Any, data: Any):
-        k = theta.shape[-1]
-        eye = jnp.eye(k, dtype=theta.dtype)
+    def lm_step(s: _Newton, data: Any) -> _Newton:
+        done = s.converged | s.stuck | (s.it >= max_steps)
+        k = s.x.shape[-1]
+        _, g = value_and_grad(s.x, data, s.lane)
+        H = hessian(s.x, data, s.lane)
+        # Marquardt scaling: damp each coordinate by its own curvature scale.
+        diag = jnp.abs(jnp.diag(H))
+        scale = jnp.maximum(diag, 1e-12 * jnp.max(diag))
+        p = jnp.linalg.solve(H + s.lam * jnp.diag(scale) + 1e-300 * jnp.eye(k, dtype=H.dtype), -g)
+        f_try = objective(s.x + p, data, s.lane)
+        ok = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(p)) & (f_try < s.f)
+        # Converged: the (lightly damped) Newton step is negligible against x, or the gradient
+        # is zero. A test on the objective's decrease would stop too early: along the flat
+        # A-B-alpha-beta valley f barely changes while the parameters still move.
+        step_small = jnp.max(jnp.abs(p)) <= 1e-9 * (1.0 + jnp.max(jnp.abs(s.x)))
+        converged = ((s.lam <= 1e-2) & step_small) | jnp.all(g == 0)
+        lam = jnp.clip(jnp.where(ok, s.lam / 10.0, s.lam * 8.0), 1e-12, 1e12)
+        new = _Newton(
+            x=jnp.where(ok, s.x + p, s.x),
+            f=jnp.where(ok, f_try, s.f),
+            lam=lam,
+            n_ok=s.n_ok + ok.astype(jnp.int32),
+            it=s.it + 1,
+            converged=converged,
+            stuck=lam >= 1e12,
+            lane=s.lane,
+        )
+        return jax.tree.map(lambda a, b: jnp.where(done, b, a), new, s)
 
-        def body(carry):
-            x, f, lam, n_ok, it, _, _ = carry
-            _, g = value_and_grad(x, data, lane)
-            H = hessian(x, data, lane)
-            # Marquardt scaling: damp each coordinate by its own curvature scale.
-            scale = jnp.maximum(jnp.abs(jnp.diag(H)), 1e-12 * jnp.max(jnp.abs(jnp.diag(H))))
-            p = jnp.linalg.solve(H + lam * jnp.diag(scale) + 1e-300 * eye, -g)
-            f_try = objective(x + p, data, lane)
-            ok = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(p)) & (f_try < f)
-            # Converged: the (lightly damped) Newton step is negligible against x, or the
-            # gradient is zero. A test on the objective's decrease would stop too early: along
-            # the flat A-B-alpha-beta valley f barely changes while the parameters still move.
-            step_small = jnp.max(jnp.abs(p)) <= 1e-9 * (1.0 + jnp.max(jnp.abs(x)))
-            converged = ((lam <= 1e-2) & step_small) | jnp.all(g == 0)
-            x = jnp.where(ok, x + p, x)
-            f = jnp.where(ok, f_try, f)
-            lam = jnp.clip(jnp.where(ok, lam / 10.0, lam * 8.0), 1e-12, 1e12)
-            stuck = lam >= 1e12
-            return (x, f, lam, n_ok + ok.astype(jnp.int32), it + 1, converged, stuck)
-
-        def cond(carry):
-            *_, it, converged, stuck = carry
-            return (it < max_steps) & ~converged & ~stuck
-
-        f0 = objective(theta, data, lane)
-        lam0 = jnp.asarray(1e-4, theta.dtype)
+    def start(theta: Array, lane: Any, data: Any) -> _Newton:
         zero = jnp.asarray(0, jnp.int32)
         false = jnp.asarray(False)
-        init = (theta, f0, lam0, zero, zero, false, false)
-        x, f, _, n_ok, _, converged, _ = jax.lax.while_loop(cond, body, init)
-        _, g = value_and_grad(x, data, lane)
-        return x, f, jnp.max(jnp.abs(g)), n_ok, converged
+        lam0 = jnp.asarray(1e-4, theta.dtype)
+        return _Newton(theta, objective(theta, data, lane), lam0, zero, zero, false, false, lane)
 
-    return jax.jit(jax.vmap(lm_lane, in_axes=(0, 0, None)))
+    def segment(s: _Newton, data: Any) -> _Newton:
+        return jax.lax.fori_loop(0, segment_steps, lambda _, st: lm_step(st, data), s)
+
+    def grad_norm(theta: Array, lane: Any, data: Any) -> Array:
+        return jnp.max(jnp.abs(value_and_grad(theta, data, lane)[1]))
+
+    batched = functools.partial(jax.vmap, in_axes=(0, 0, None))
+    return (
+        jax.jit(batched(start)),
+        jax.jit(jax.vmap(segment, in_axes=(0, None))),
+        jax.jit(batched(grad_norm)),
+    )
 
 
 def polish(
@@ -478,15 +499,35 @@ def polish(
     data: Any,
     max_steps: int = 100,
     lane_data: Any = (),
+    *,
+    segment_steps: int = 4,
+    min_bucket: int = 64,
 ) -> PolishResult:
     """Levenberg-Marquardt steps on the exact Hessian from each row of `theta`.
 
     A step is kept only if it lowers the objective, so the result is never worse than the start.
     Each lane stops when its Newton step becomes negligible (``converged``), when the damping
-    reaches its cap, or after `max_steps`.
+    reaches its cap, or after `max_steps`. Lanes run in jitted segments of `segment_steps`;
+    between segments the finished ones are dropped (compaction, as in `solve_starts`), since
+    most lanes converge in a few steps and a few need many more.
     """
-    run = _compiled_polish(objective, int(max_steps))
-    x, f, gnorm, n_ok, converged = run(jnp.asarray(theta), lane_data, data)
-    return PolishResult(
-        np.asarray(x), np.asarray(f), np.asarray(gnorm), np.asarray(n_ok), np.asarray(converged)
-    )
+    start, segment, grad_norm = _compiled_polish(objective, int(max_steps), int(segment_steps))
+    theta = jnp.asarray(theta)
+    lanes = jax.tree.map(np.asarray, start(theta, lane_data, data))
+    out = jax.tree.map(np.array, lanes)  # host copy, updated as lanes finish
+    active = np.arange(len(out.f))
+    while True:
+        done = out.converged[active] | out.stuck[active] | (out.it[active] >= max_steps)
+        active = active[~done]
+        if len(active) == 0:
+            break
+        # Few batch shapes (each compiles once): all lanes, then powers of two.
+        size = min(_bucket(len(active), min_bucket), len(out.f))
+        rows = np.concatenate([active, np.full(size - len(active), active[0])])
+        batch = jax.tree.map(lambda a, r=rows: a[r], out)
+        result = jax.tree.map(np.asarray, segment(batch, data))
+        n = len(active)
+        for name in _Newton._fields[:-1]:  # the per-lane data itself never changes
+            getattr(out, name)[active] = getattr(result, name)[:n]
+    gnorm = np.asarray(grad_norm(jnp.asarray(out.x), lane_data, data))
+    return PolishResult(out.x, out.f, gnorm, out.n_ok, out.converged)

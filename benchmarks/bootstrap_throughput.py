@@ -12,20 +12,22 @@ Measures, on the 240 filtered Epoch points (../shared/data, else synthetic runs)
      basin-miss rate (its objective > the grid's by 1e-8 relative) on the same resamples.
 Compilation is timed separately (a warm-up call on the same shapes).
 
-Measured 2026-11-24 (2-core CPU VM, other jobs idle; float64, Epoch 240 points, one run). No
-GPU was lent to that session: the ``--gpu`` 4000 x 4500 run has NOT been measured (the memory
-plan it prints is an estimate, not a measurement).
+Measured 2026-11-24 (2-core CPU VM, quiet; float64, Epoch 240 points, one run). No GPU was
+lent to that session: the ``--gpu`` 4000 x 4500 run has NOT been measured (the memory plan it
+prints is an estimate, not a measurement).
 
-  scipy L-BFGS-B, analytic gradient:  2.98 ms/fit (336 fits/s)
-  warm, 1000 resamples x 1 start:     0.84 s total (solve 0.49 s; first call incl. compile
-                                      14.5 s) -> 2042 resamples/s, 6.1x a scipy loop doing one
-                                      fit per resample (Epoch's method); simple-scaling-laws
-                                      quotes 1.2 s for 1000 resamples of an easier problem
+  scipy L-BFGS-B, analytic gradient:  2.76 ms/fit (362 fits/s)
+  warm, 1000 resamples x 1 start:     0.69 s total (full-data 4500-start fit 0.39 s + solve
+                                      0.29 s; first call incl. compile 10.8 s)
+                                      -> 3424 resamples/s, 9.5x a scipy loop doing one fit per
+                                      resample (Epoch's method)
   SEs (A, B, E, alpha, beta):         125.1, 1342, 0.02589, 0.01548, 0.02049
   Epoch published (4000 resamples):   124.5, 1293.3, 0.0257, 0.0154, 0.0206
-  grid, 8 resamples x 4500 starts:    65.1 s incl. compile, 557 lane-fits/s (1.7x scipy)
-  cheap vs grid basin misses:         0/8 (max relative objective excess 4.4e-15);
+  grid, 8 resamples x 4500 starts:    31.2 s incl. compile, 1167 lane-fits/s (3.2x scipy)
+  cheap vs grid basin misses:         0/8 (max relative objective excess 4.7e-15);
                                       median grid lanes in the best basin 1048
+  (simple-scaling-laws, same data, same run of benchmarks/vs_simple_scaling_laws.py: 1000
+  wild-cluster draws 0.90 s vs our 0.69 s for the whole pipeline)
 """
 
 from __future__ import annotations

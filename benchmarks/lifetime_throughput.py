@@ -34,7 +34,7 @@ from scaling_jax.presets import SARDANA_2024  # noqa: E402
 
 
 def scipy_optimum(params, loss: float, T: float) -> tuple[float, float]:
-    """(N, D_tr) from brentq on the REFERENCE §4 root equation in log D."""
+    """(N, D_tr) from brentq on Sardana et al.'s root equation in log D."""
     A, B, E, a, b = (float(v) for v in params)
 
     def g(x):

@@ -54,15 +54,15 @@ Epoch AI 240 filtered points; one run):
   RMSE on raw loss:              theirs 0.018619, ours 0.021815
   our summed Huber(1e-3) on log: at theirs 1.10855e-03, at ours 1.01827e-03
   bootstrap, 1000 resamples (including the point fit and the N*/D*/L* read-out)
-             simple-scaling-laws 0.951 s (wild cluster draws 0.911 s + allocation 0.040 s)
-             scaling_jax         1.039 s (full-data 4500-start fit 0.45 s + 1000 resample
-                                 fits 0.59 s; compile 3.8 s once; 1000/1000 converged)
+             simple-scaling-laws 0.904 s (wild cluster draws 0.892 s + allocation 0.012 s)
+             scaling_jax         0.691 s (full-data 4500-start fit 0.39 s + 1000 resample
+                                 fits 0.30 s; compile 5.4 s once; 1000/1000 converged)
+                                 -> 1.3x faster overall, 3x on the resampling itself
   N* at 5.76e23 FLOPs, median [95%]: theirs 9.63e10 [6.94e10, 1.32e11],
                                      ours 7.44e10 [5.30e10, 1.10e11]
-  An earlier run on a loaded machine (load 2.4-3.2) measured 0.886 s vs 1.675 s.
-So: refitting 1000 resamples of the faithful log-Huber objective takes us 0.59 s against their
-0.91 s of wild-cluster least-squares draws; the whole pipeline is at parity (1.04 s vs 0.95 s)
-because our point fit searches the 4500-start grid where theirs polishes 3 starts.
+  (Point-fit times above are from the previous run; this run: full 2.59 s, fast 0.38 s.)
+  Earlier runs, before the Newton finish was compacted: 0.95 s vs 1.04 s (quiet machine) and
+  0.886 s vs 1.675 s (loaded machine).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Start strategies (``starts=``):
   * ``"warm"`` (default): the full-data optimum plus ``n_extra_starts`` grid points whose
     full-data fits reached the best basin (default 0: the warm start alone), a *loose* L-BFGS
     (ftol 1e-6), then exact-Hessian Levenberg-Marquardt steps on every lane until each converges
-    (at most ``polish_steps``) (SOLVER.md: "warm start, loose L-BFGS, then Newton").
+    (at most ``polish_steps``).
     Warm starts alone with scipy-style stopping collapse the intervals ~1000x (each resample
     "converges" where it starts); the Newton finish is what makes the cheap strategy correct.
     `benchmarks/bootstrap_throughput.py` measures how often it misses the grid's best basin.

@@ -1,9 +1,9 @@
 """Compute-optimal allocation when unique data is capped (Muennighoff et al. 2023, §5-6).
 
 Given a training budget C (FLOPs, C = 6 N D) and U_max unique tokens available, which model
-size N and token count D = C / (6N) minimize the data-constrained loss (REFERENCE §5)? When
-D <= U_max every token is fresh (U = D); beyond it the U_max unique tokens are repeated for
-D / U_max epochs. The loss in log N has kinks (where D = U_max, and where N crosses
+size N and token count D = C / (6N) minimize the data-constrained loss (Muennighoff et al.
+2023)? When D <= U_max every token is fresh (U = D); beyond it the U_max unique tokens are
+repeated for D / U_max epochs. The loss in log N has kinks (where D = U_max, and where N crosses
 N_opt(U)), so the solver is derivative-free: a coarse log-spaced scan picks the best bracket,
 then a fixed number of golden-section steps refines it inside. Fixed iteration counts keep it
 pure JAX, jit-compiled and vectorized over (C, U_max) pairs; the authors search a grid, which

@@ -1,4 +1,6 @@
-"""FLOP and parameter models of dense transformers (REFERENCE §2-3), as pure JAX functions.
+"""FLOP and parameter models of dense transformers, as pure JAX functions.
+
+Sources: Kaplan et al. 2020; Hoffmann et al. 2022, App. F; DeepSeek LLM 2024.
 
 - Standard: training FLOPs C = 6·N·D (forward 2N + backward 4N per token); inference 2N/token.
 - Kaplan et al. 2020: non-embedding parameters N ≈ 12·n_layer·d_model² and forward FLOPs per

@@ -1,4 +1,4 @@
-"""Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (REFERENCE §2).
+"""Kaplan et al. 2020, "Scaling Laws for Neural Language Models".
 
 N counts non-embedding parameters, D tokens, S optimizer steps, loss in nats/token, and C_min
 PF-days (1 PF-day = 8.64e19 FLOPs). The critical batch size (tokens) follows the gradient noise
@@ -34,7 +34,7 @@ PF_DAY_FLOPS = 8.64e19  # 1e15 FLOP/s × 86400 s
 
 
 class KaplanParams(NamedTuple):
-    """Kaplan's fitted constants (REFERENCE §2); the joint L(N, D) fit has its own ones."""
+    """Kaplan's fitted constants (Kaplan et al. 2020); the joint L(N, D) fit has its own ones."""
 
     alpha_n: float = 0.076
     n_c: float = 8.8e13  # non-embedding parameters
@@ -86,7 +86,7 @@ def loss_nd(N: Array, D: Array, p: KaplanParams = KAPLAN_2020) -> Array:
 def loss_ns(N: Array, steps: Array, p: KaplanParams = KAPLAN_2020) -> Array:
     """Learning-curve law L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S, S_min in optimizer steps.
 
-    Uses the L(N) constants of REFERENCE §2 for the first term (Kaplan's Table 3 refits them
+    Uses the L(N) constants of Kaplan et al. 2020 for the first term (Kaplan's Table 3 refits them
     slightly for this law; pass a `KaplanParams` to use others).
     """
     return loss_n(N, p) + jnp.power(p.s_c / jnp.asarray(steps, dtype=float), p.alpha_s)

@@ -7,7 +7,7 @@ model with N parameters trained on D tokens::
 
 Fits run in the log-space coordinates theta = (a, b, e, alpha, beta) with A = exp(a),
 B = exp(b), E = exp(e), where the log of the prediction is
-``logsumexp(a - alpha*log N, b - beta*log D, e)`` (REFERENCE §1).
+``logsumexp(a - alpha*log N, b - beta*log D, e)`` (Hoffmann et al. 2022).
 
 A `Law` bundles what the generic fitter needs: a function predicting log-loss from
 ``(theta, features)``, the conversions between theta and a natural parameter pytree, and an
@@ -17,10 +17,10 @@ initialization grid. Any law written this way -- including a user's own -- plugs
 Besides Chinchilla this module holds:
 
 * the data-constrained law of Muennighoff et al. 2023 ("Scaling Data-Constrained Language
-  Models", eq. 5; REFERENCE §5) over features (N, D, U), with all constants free or with the
+  Models", eq. 5) over features (N, D, U), with all constants free or with the
   Chinchilla base frozen and only R_D*, R_N* fitted (`data_constrained_law`);
 * Kaplan et al. 2020's joint law L(N, D) = [(N_c/N)**(alpha_N/alpha_D) + D_c/D]**alpha_D
-  (eq. 1.5; REFERENCE §2), registered as ``"kaplan"``;
+  (eq. 1.5), registered as ``"kaplan"``;
 * `custom_law`, which turns a user's JAX function into a `Law`, and `validate_law`, which
   checks a law against the runs before a fit starts.
 """
@@ -193,7 +193,7 @@ def get_law(law: str | Law) -> Law:
 
 
 # --------------------------------------------------------------------------------------------
-# Data-constrained law (Muennighoff et al. 2023, eq. 5; REFERENCE §5)
+# Data-constrained law (Muennighoff et al. 2023, eq. 5)
 
 
 class DataConstrainedParams(NamedTuple):
@@ -279,7 +279,7 @@ def n_opt_single_epoch(params: Any, U: Array) -> Array:
 def data_constrained(params: DataConstrainedParams, N: Array, D: Array, U: Array) -> Array:
     """Loss (nats/token) of N parameters trained on D tokens drawn from U unique tokens.
 
-    REFERENCE §5: R_D = max(D/U - 1, 0) repeated epochs, U_N = min(N, N_opt(U)),
+    Muennighoff et al. 2023: R_D = max(D/U - 1, 0) repeated epochs, U_N = min(N, N_opt(U)),
     R_N = max(N/U_N - 1, 0), D' = U (1 + R_D* (1 - exp(-R_D/R_D*))),
     N' = U_N (1 + R_N* (1 - exp(-R_N/R_N*))), L = E + A/N'**alpha + B/D'**beta.
     Concrete inputs are checked (U <= D, U > 0); traced ones are not.
@@ -355,7 +355,7 @@ def data_constrained_law(
       frozen_base: ``None`` fits all constants, theta = (a, b, e, alpha, beta, log R_D*,
         log R_N*). A `ChinchillaParams` (or a `DataConstrainedParams`, whose base is used)
         freezes A, B, E, alpha, beta and fits only theta = (log R_D*, log R_N*) -- how the
-        authors fit their constants (REFERENCE data/README §2).
+        authors fit their constants (in the datablations repository's parametric fit).
       tie_exponents: with a free base, fit one exponent alpha = beta (the authors' choice);
         theta = (a, b, e, alpha, log R_D*, log R_N*).
 
@@ -467,7 +467,7 @@ DATA_CONSTRAINED_FROZEN = data_constrained_law(frozen_base=_MUENNIGHOFF_2023.bas
 
 
 # --------------------------------------------------------------------------------------------
-# Kaplan et al. 2020 joint law L(N, D) (eq. 1.5; REFERENCE §2)
+# Kaplan et al. 2020 joint law L(N, D) (eq. 1.5)
 
 
 class KaplanNDParams(NamedTuple):

@@ -1,4 +1,4 @@
-"""Lifetime (training + inference) cost-optimal model sizing (Sardana et al. 2024, REFERENCE §4).
+"""Lifetime (training + inference) cost-optimal model sizing (Sardana et al. 2024).
 
 A model that will serve T inference tokens should minimize training plus inference compute
 for the quality it must reach, not training compute alone ("Beyond Chinchilla-Optimal")::
@@ -6,7 +6,7 @@ for the quality it must reach, not training compute alone ("Beyond Chinchilla-Op
     minimize  6·N·D_tr + 2·N·T   (FLOPs)   subject to   L(N, D_tr) = loss.
 
 For the Chinchilla law, eliminating N = (A / (loss − E − B·D**−beta))**(1/alpha) leaves the 1-D
-root equation (REFERENCE §4)::
+root equation (Sardana et al. 2024)::
 
     B·(1 + beta/alpha)·D**−beta + (beta·B·T / (3·alpha))·D**−(beta+1) + E − loss = 0,
 
@@ -65,7 +65,7 @@ __all__ = [
     "lifetime_intervals",
 ]
 
-# Dense peak throughput (FLOP/s per GPU) used by Sardana et al. 2024 (REFERENCE §4).
+# Dense peak throughput (FLOP/s per GPU) used by Sardana et al. 2024.
 PEAK_FLOPS: dict[str, dict[str, float]] = {
     "A100": {"bf16": 3.12e14, "fp16": 3.12e14, "int8": 6.24e14},
     "H100": {"bf16": 9.89e14, "fp16": 9.89e14, "fp8": 1.978e15, "int8": 1.978e15},
@@ -168,7 +168,8 @@ def cost_model(
 
 def effective_inference_tokens(cost: CostModel) -> Array:
     """T_eff = c_inf·(T_in/U_in + T_out/U_out) / (c_tr/U_tr): inference tokens priced as
-    training FLOPs, so the dollar optimum equals the FLOPs optimum at T_eff (REFERENCE §4)."""
+    training FLOPs, so the dollar optimum equals the FLOPs optimum at T_eff (Sardana et al.
+    2024)."""
     per_token = cost.input_total / jnp.asarray(cost.mfu_prefill) + cost.output_total / jnp.asarray(
         cost.mfu_decode
     )
@@ -196,7 +197,7 @@ def lifetime_cost(N: Array, D_train: Array, cost: CostModel) -> Array:
 
 
 def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Array]:
-    """Compute-optimal (N parameters, D tokens) reaching `loss` (REFERENCE §4, T = 0)."""
+    """Compute-optimal (N parameters, D tokens) reaching `loss` (Sardana et al. 2024, T = 0)."""
     A, B, E, alpha, beta = (jnp.asarray(v) for v in params)
     delta = jnp.asarray(loss) - E
     N = jnp.power(A * (1.0 + alpha / beta) / delta, 1.0 / alpha)
@@ -258,7 +259,7 @@ def _implicit_root(residual: Callable[..., Array], solve: Callable[..., Array]):
 
 
 def _target_residual(x, A, B, E, alpha, beta, loss, T):
-    # The REFERENCE §4 root equation divided by (loss − E); linear in T so d/dT exists at T = 0.
+    # Sardana et al.'s root equation divided by (loss − E); linear in T so d/dT exists at T = 0.
     D = jnp.exp(x)
     lhs = B * (1.0 + beta / alpha) * D**-beta + beta * B * T / (3.0 * alpha) * D ** -(beta + 1.0)
     return 1.0 - lhs / (loss - E)

@@ -1,4 +1,4 @@
-"""The fitting objective: summed Huber loss of log-loss residuals (REFERENCE §1).
+"""The fitting objective: summed Huber loss of log-loss residuals (Hoffmann et al. 2022).
 
     r_i = log L_pred(theta; features_i) - log L_i
     objective(theta) = sum_i w_i * Huber_delta(r_i),

@@ -1,4 +1,4 @@
-"""Compute-optimal allocation of a training budget (Hoffmann et al. 2022, REFERENCE §1).
+"""Compute-optimal allocation of a training budget (Hoffmann et al. 2022).
 
 For C = 6·N·D training FLOPs, minimizing the Chinchilla law L(N, D) has the closed form
     G = (alpha·A / (beta·B))**(1/(alpha+beta)),  a = beta/(alpha+beta),  b = alpha/(alpha+beta)

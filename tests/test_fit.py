@@ -71,8 +71,8 @@ def test_epoch_full_grid_reproduces_published_fit(epoch_runs):
     grid = sj.laws.chinchilla_grid()
     _, fs, ok, _ = scipy_fit_starts(grid, epoch_runs.N, epoch_runs.D, epoch_runs.loss)
     scipy_best = float(np.min(fs[ok]))
-    # REFERENCE quotes the best objective as 1.018274e-3 (7 significant digits); the exact
-    # minimum is 1.0182740178e-3, so compare at the quoted precision.
+    # Epoch AI's replication quotes the best objective as 1.018274e-3 (7 significant
+    # digits); the exact minimum is 1.0182740178e-3, so compare at the quoted precision.
     assert float(f"{res.objective:.6e}") <= 1.018274e-3
     assert res.objective <= scipy_best * (1 + 1e-9)
     assert _rel(res.objective, scipy_best) <= 1e-7

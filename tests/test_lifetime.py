@@ -1,4 +1,4 @@
-"""Lifetime-optimal sizing (REFERENCE §4) against independent scipy computations."""
+"""Lifetime-optimal sizing (Sardana et al. 2024) against independent scipy computations."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _np_params(p):
 
 
 def _scipy_target(p, loss, T):
-    """Independent optimum: brentq on the REFERENCE §4 root equation in log D."""
+    """Independent optimum: brentq on Sardana et al.'s root equation in log D."""
     A, B, E, a, b = _np_params(p)
 
     def g(x):

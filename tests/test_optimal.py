@@ -201,7 +201,7 @@ def test_frontiers():
     n, d = opt.compute_optimal(EPOCH_2024, 1e24)
     assert float(f["epoch"].n_opt(1e24)) == pytest.approx(float(n), rel=1e-10)
     assert float(f["epoch"].d_opt(1e24)) == pytest.approx(float(d), rel=1e-10)
-    assert f["epoch"].n_exp == pytest.approx(0.5138, abs=5e-4)  # ≈ 0.51 (REFERENCE §1)
+    assert f["epoch"].n_exp == pytest.approx(0.5138, abs=5e-4)  # ≈ 0.51 (Hoffmann et al. 2022)
     for fr in f.values():  # 6ND-consistent frontiers: N·D·6 = C
         if fr.size_unit != "non-embedding FLOPs/token":
             assert float(6 * fr.n_opt(1e22) * fr.d_opt(1e22)) == pytest.approx(1e22, rel=1e-9)

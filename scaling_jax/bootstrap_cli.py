@@ -10,12 +10,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ._cli_common import positive_floats
 from .bootstrapping import bootstrap
 from .data import Runs, load_runs
 
-__all__ = ["register_cli", "run_bootstrap", "demo_lines", "main"]
+__all__ = [
+    "register_cli",
+    "run_bootstrap",
+    "demo_lines",
+]
 
 
 def _parse_starts(text: str) -> Any:
@@ -27,18 +30,6 @@ def _parse_starts(text: str) -> Any:
         raise argparse.ArgumentTypeError(
             f"--starts {text!r}: use 'warm', 'grid' or a number of random starts"
         ) from None
-
-
-def _parse_budgets(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--budgets {text!r}: expected comma-separated FLOPs, e.g. 1e21,5.76e23"
-        ) from None
-    if not values or any(not np.isfinite(v) or v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"--budgets {text!r}: FLOPs must be positive")
-    return values
 
 
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
@@ -55,7 +46,9 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue a run in --out (else --out must be new)"
     )
-    p.add_argument("--budgets", type=_parse_budgets, default=[1e21, 5.76e23], help="FLOPs list")
+    p.add_argument(
+        "--budgets", type=positive_floats("--budgets"), default=[1e21, 5.76e23], help="FLOPs list"
+    )
     p.add_argument("--n-col", default="N")
     p.add_argument("--d-col", default="D")
     p.add_argument("--loss-col", default="loss")
@@ -127,15 +120,3 @@ def demo_lines(runs: Runs, n_resamples: int = 100) -> list[str]:
         f"[{float(n['low'][0]):.3g}, {float(n['high'][0]):.3g}] parameters"
     )
     return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m scaling_jax.bootstrap_cli``)."""
-    parser = argparse.ArgumentParser(prog="scaling-jax")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -459,6 +459,19 @@ def _validate_cost(cost: CostModel) -> None:
         _check(name, getattr(cost, name), lambda a: a >= 0, "finite and >= 0")
 
 
+def _validate_demand(inference_tokens: Array | None, cost: CostModel | None) -> None:
+    """Concrete checks of the serving demand: a cost model, or inference tokens >= 0."""
+    if cost is not None:
+        _validate_cost(cost)
+    else:
+        _check(
+            "inference_tokens",
+            0.0 if inference_tokens is None else inference_tokens,
+            lambda a: a >= 0,
+            "finite and >= 0 tokens",
+        )
+
+
 def _validate_loss(params: ChinchillaParams, loss: Any) -> None:
     arr, E = _concrete(loss), _concrete(params.E)
     if arr is None:
@@ -576,15 +589,7 @@ def lifetime_optimal(
     if validate:
         _validate_params(params)
         _validate_loss(params, loss)
-        if cost is not None:
-            _validate_cost(cost)
-        else:
-            _check(
-                "inference_tokens",
-                0.0 if inference_tokens is None else inference_tokens,
-                lambda a: a >= 0,
-                "finite and >= 0 tokens",
-            )
+        _validate_demand(inference_tokens, cost)
     T, T_eff = _demand(inference_tokens, cost)
     return _lifetime_core(params, jnp.asarray(loss, dtype=float), T, T_eff, cost)
 
@@ -625,15 +630,7 @@ def lifetime_budget_optimal(
     if validate:
         _validate_params(params)
         _check("budget", budget, lambda a: a > 0, "finite and > 0")
-        if cost is not None:
-            _validate_cost(cost)
-        else:
-            _check(
-                "inference_tokens",
-                0.0 if inference_tokens is None else inference_tokens,
-                lambda a: a >= 0,
-                "finite and >= 0 tokens",
-            )
+        _validate_demand(inference_tokens, cost)
     T, T_eff = _demand(inference_tokens, cost)
     return _budget_core(params, jnp.asarray(budget, dtype=float), T, T_eff, cost)
 

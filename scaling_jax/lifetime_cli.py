@@ -23,7 +23,12 @@ from .lifetime import (
 )
 from .presets import SARDANA_2024, resolve_params
 
-__all__ = ["register_cli", "run_lifetime", "format_optimum", "demo_lines", "main"]
+__all__ = [
+    "register_cli",
+    "run_lifetime",
+    "format_optimum",
+    "demo_lines",
+]
 
 _COST_FLAGS = ("requests", "input_tokens", "output_tokens")
 
@@ -169,15 +174,3 @@ def demo_lines() -> list[str]:
         f"loss ({loss:.4f}) and serve 2e12 tokens",
         *("  " + line for line in format_optimum(opt)[2:]),
     ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m scaling_jax.lifetime_cli``)."""
-    parser = argparse.ArgumentParser(prog="scaling-jax")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -12,19 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cli_common import positive_floats
+
 __all__ = ["register_cli", "run_optimal", "run_isoflop"]
-
-
-def _budgets(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--compute: not a comma-separated list of numbers: {text!r}"
-        ) from None
-    if not values or any(not np.isfinite(v) or v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"--compute: budgets must be positive FLOPs, got {text!r}")
-    return values
 
 
 def run_optimal(args: argparse.Namespace) -> int:
@@ -99,7 +89,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("optimal", help="compute-optimal N and D for training budgets")
     p.add_argument(
         "--compute",
-        type=_budgets,
+        type=positive_floats("--compute"),
         required=True,
         help="training FLOPs, comma-separated (e.g. 5.76e23,1e21)",
     )

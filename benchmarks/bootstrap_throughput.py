@@ -52,17 +52,10 @@ from scaling_jax.laws import chinchilla_grid  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from scipy_reference import objective_and_grad  # noqa: E402
 
-EPOCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_epoch_extracted.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import reference_runs, timed  # noqa: E402
+
 PUBLISHED = {"A": 124.5, "B": 1293.3, "E": 0.0257, "alpha": 0.0154, "beta": 0.0206}
-
-
-def load() -> tuple[sj.Runs, str]:
-    if EPOCH.is_file():
-        runs = sj.load_runs(EPOCH, n="Model Size", compute="Training FLOP", loss="loss")
-        return runs.subset(np.sort(np.argsort(runs.loss)[:-5])), "Epoch 240"
-    from scaling_jax.presets import CHINCHILLA_2022
-
-    return sj.synthetic_runs(CHINCHILLA_2022, 240, seed=0), "synthetic 240"
 
 
 def scipy_fit_time(runs: sj.Runs, n_fits: int = 300, delta: float = 1e-3) -> float:
@@ -85,12 +78,6 @@ def scipy_fit_time(runs: sj.Runs, n_fits: int = 300, delta: float = 1e-3) -> flo
     return (time.perf_counter() - t0) / n_fits
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--resamples", type=int, default=1000)
@@ -98,7 +85,7 @@ def main() -> None:
     ap.add_argument("--gpu", action="store_true", help="the 4000 x 4500 full-grid run")
     ap.add_argument("--dtype", default="float64")
     args = ap.parse_args()
-    runs, name = load()
+    runs, name = reference_runs()
     print(f"data: {name}")
     if args.gpu:
         plan = bs.plan_chunks(

@@ -32,7 +32,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -43,28 +42,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from scipy_reference import scipy_fit_starts  # noqa: E402
 
-SHARED = HERE.parent.parent / "shared" / "data"
-
-
-def epoch_runs() -> sj.Runs | None:
-    path = SHARED / "chinchilla_epoch_extracted.csv"
-    if not path.is_file():
-        return None
-    runs = sj.load_runs(path, n="Model Size", compute="Training FLOP", loss="loss")
-    return runs.subset(runs.loss < np.sort(runs.loss)[-5])
-
-
-def sardana_runs() -> sj.Runs | None:
-    path = SHARED / "sardana_trainingresults_47.csv"
-    if not path.is_file():
-        return None
-    return sj.load_runs(path, n="Parameters", d="Tokens", loss="Smoothed Loss")
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
+sys.path.insert(0, str(HERE))
+from _common import reference_runs, sardana_runs, timed  # noqa: E402
 
 
 def main() -> None:
@@ -72,11 +51,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="scipy on 1/10 of the grid")
     args = parser.parse_args()
 
-    runs = epoch_runs()
-    label = "Epoch AI, 240 filtered points"
-    if runs is None:
-        runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
-        label = "synthetic, 240 runs (../shared/data absent)"
+    runs, label = reference_runs()
     grid = sj.laws.chinchilla_grid()
     n_starts = len(grid)
     print(f"data: {label}; starts: {n_starts} (Chinchilla grid); float64")

@@ -60,8 +60,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import reference_runs, timed  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
 DELTA = 1e-3
 N_GRID = 4500
 
@@ -172,18 +174,6 @@ def competitor_child(project_dir: str, quick: bool) -> None:
 # Parent: data, competitor timing via the child, scaling_jax timing.
 
 
-def load_data():
-    import scaling_jax as sj
-
-    path = SHARED / "chinchilla_epoch_extracted.csv"
-    if path.is_file():
-        runs = sj.load_runs(path, n="Model Size", compute="Training FLOP", loss="loss")
-        runs = runs.subset(runs.loss < np.sort(runs.loss)[-5])
-        return runs, f"Epoch AI, {len(runs.loss)} filtered points"
-    runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240)
-    return runs, f"synthetic, {len(runs.loss)} runs (../shared/data absent)"
-
-
 def write_competitor_db(project_dir: Path, runs) -> None:
     """The competitor's database: project_dir/df.csv with columns C, N, D, loss."""
     import pandas as pd
@@ -192,12 +182,6 @@ def write_competitor_db(project_dir: Path, runs) -> None:
     C = runs.compute if runs.compute is not None else 6.0 * N * D
     df = pd.DataFrame({"C": np.asarray(C, float), "N": N, "D": D, "loss": runs.loss})
     df.to_csv(project_dir / "df.csv", index=False, float_format="%.17g")
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -217,7 +201,7 @@ def main() -> None:
 
     import scaling_jax as sj
 
-    runs, label = load_data()
+    runs, label = reference_runs()
     N, D, loss = np.asarray(runs.N), np.asarray(runs.D), np.asarray(runs.loss)
     n = len(loss)
     print(f"data: {label}; Chinchilla grid, {N_GRID} starts; Huber delta {DELTA:g} on log loss")

@@ -78,15 +78,16 @@ import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import scaling_jax as sj  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import reference_runs, timed  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
-EPOCH_CSV = HERE.parent.parent / "shared" / "data" / "chinchilla_epoch_extracted.csv"
 DEFAULT_SSL_PYTHON = Path("/work/venv312/bin/python")
 DELTA = 1e-3
 NAMES = ("A", "B", "E", "alpha", "beta")
@@ -186,15 +187,6 @@ def competitor_python(arg: str | None) -> str:
     return candidate
 
 
-def load_data() -> tuple[sj.Runs, str]:
-    if EPOCH_CSV.exists():
-        runs = sj.load_runs(EPOCH_CSV, n="Model Size", compute="Training FLOP", loss="loss")
-        runs = runs.subset(runs.loss < np.sort(runs.loss)[-5])
-        return runs, f"Epoch AI, {len(runs)} filtered points"
-    runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240)
-    return runs, f"synthetic (presets.EPOCH_2024), {len(runs)} runs"
-
-
 def run_competitor(python: str, runs: sj.Runs, budget: float, n_draws: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="vs_ssl_") as tmp:
         csv, driver = Path(tmp) / "runs.csv", Path(tmp) / "driver.py"
@@ -236,12 +228,6 @@ def optimum(p: dict, budget: float) -> tuple[float, float, float]:
     return n, d, float(p["E"] + p["A"] * n ** -p["alpha"] + p["B"] * d ** -p["beta"])
 
 
-def timed(fn):
-    t = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - t
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--competitor-python", default=None)
@@ -249,7 +235,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=5.76e23)
     args = parser.parse_args()
     python = competitor_python(args.competitor_python)
-    runs, source = load_data()
+    runs, source = reference_runs()
     budget, R = args.budget, args.resamples
     print(f"data: {source}; budget C = {budget:.3g} FLOPs; {R} resamples")
 

@@ -1,0 +1,54 @@
+"""Shared pieces of the benchmark scripts: the reference data and a timer.
+
+scaling_jax is imported inside the functions, so a competitor's child process that imports
+this module never starts JAX.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """(fn(*args, **kwargs), wall seconds)."""
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def epoch_runs() -> Any:
+    """Epoch AI's 240 filtered Chinchilla points (the 5 highest losses dropped), or None."""
+    import numpy as np
+
+    import scaling_jax as sj
+
+    path = SHARED_DATA / "chinchilla_epoch_extracted.csv"
+    if not path.is_file():
+        return None
+    runs = sj.load_runs(path, n="Model Size", compute="Training FLOP", loss="loss")
+    return runs.subset(runs.loss < np.sort(runs.loss)[-5])
+
+
+def reference_runs() -> tuple[Any, str]:
+    """The Epoch points when ../shared/data is present, else 240 synthetic runs; and a label."""
+    import scaling_jax as sj
+
+    runs = epoch_runs()
+    if runs is not None:
+        return runs, f"Epoch AI, {len(runs)} filtered points"
+    runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
+    return runs, "synthetic, 240 runs (../shared/data absent)"
+
+
+def sardana_runs() -> Any:
+    """Sardana et al.'s 47 training runs, or None when ../shared/data is absent."""
+    import scaling_jax as sj
+
+    path = SHARED_DATA / "sardana_trainingresults_47.csv"
+    if not path.is_file():
+        return None
+    return sj.load_runs(path, n="Parameters", d="Tokens", loss="Smoothed Loss")

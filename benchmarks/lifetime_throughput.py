@@ -29,8 +29,8 @@ import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
 import scaling_jax  # noqa: E402, F401  (enables float64)
-from scaling_jax.lifetime import lifetime_optimal  # noqa: E402
 from scaling_jax.presets import SARDANA_2024  # noqa: E402
+from scaling_jax.sizing.lifetime import lifetime_optimal  # noqa: E402
 
 
 def scipy_optimum(params, loss: float, T: float) -> tuple[float, float]:

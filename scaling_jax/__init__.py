@@ -12,30 +12,17 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from . import (  # noqa: E402
-    bootstrapping,
-    data,
-    data_constrained,
-    extrapolate,
-    flops,
-    isoflop,
-    kaplan,
-    laws,
-    lifetime,
-    objective,
-    optimal,
-    presets,
-    solver,
-    synthetic,
-)
-from .bootstrapping import BootstrapResult, bootstrap, load_bootstrap  # noqa: E402
+from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: E402, F401
 from .data import Runs, as_runs, check_enough_points, load_runs  # noqa: E402
-from .data_constrained import constrained_optimal  # noqa: E402
-from .extrapolate import ExtrapolationTable, compare_laws  # noqa: E402
-from .fitting import FitResult, StartsTable, fit, make_starts  # noqa: E402
+from .fitting import extrapolation as extrapolate  # noqa: E402
+from .fitting import objective, solver  # noqa: E402
+from .fitting import resampling as bootstrapping  # noqa: E402
+from .fitting.extrapolation import ExtrapolationTable, compare_laws  # noqa: E402
+from .fitting.multistart import FitResult, StartsTable, fit, make_starts  # noqa: E402
+from .fitting.objective import huber  # noqa: E402
+from .fitting.resampling import BootstrapResult, bootstrap, load_bootstrap  # noqa: E402
+from .fitting.solver import SolverOptions, Status  # noqa: E402
 from .flops import Architecture, training_flops  # noqa: E402
-from .isoflop import EnvelopeResult, IsoFlopResult, envelope_fit, isoflop_fit  # noqa: E402
-from .kaplan import KaplanParams, gradient_noise_scale  # noqa: E402
 from .laws import (  # noqa: E402
     ChinchillaLogParams,
     ChinchillaParams,
@@ -43,9 +30,15 @@ from .laws import (  # noqa: E402
     KaplanNDParams,
     Law,
     custom_law,
+    kaplan,
     validate_law,
 )
-from .lifetime import (  # noqa: E402
+from .laws.kaplan import KaplanParams, gradient_noise_scale  # noqa: E402
+from .sizing import constrained as data_constrained  # noqa: E402
+from .sizing import isoflop, lifetime, optimal  # noqa: E402
+from .sizing.constrained import constrained_optimal  # noqa: E402
+from .sizing.isoflop import EnvelopeResult, IsoFlopResult, envelope_fit, isoflop_fit  # noqa: E402
+from .sizing.lifetime import (  # noqa: E402
     CostModel,
     Hardware,
     LifetimeOptimum,
@@ -56,8 +49,7 @@ from .lifetime import (  # noqa: E402
     lifetime_optimal,
     lifetime_optimal_general,
 )
-from .objective import huber  # noqa: E402
-from .optimal import (  # noqa: E402
+from .sizing.optimal import (  # noqa: E402
     FRONTIERS,
     Allocation,
     allocation,
@@ -66,7 +58,6 @@ from .optimal import (  # noqa: E402
     optimal_exponents,
     solve_compute_optimal,
 )
-from .solver import SolverOptions, Status  # noqa: E402
 from .synthetic import chinchilla_design, synthetic_runs  # noqa: E402
 
 __all__ = [

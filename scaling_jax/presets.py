@@ -16,7 +16,12 @@
 
 from __future__ import annotations
 
-from .laws import _MUENNIGHOFF_2023, ChinchillaParams, DataConstrainedParams, KaplanNDParams
+from scaling_jax.laws import (
+    _MUENNIGHOFF_2023,
+    ChinchillaParams,
+    DataConstrainedParams,
+    KaplanNDParams,
+)
 
 __all__ = [
     "CHINCHILLA_2022",

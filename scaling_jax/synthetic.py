@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import Runs
-from .laws import ChinchillaParams, chinchilla
+from scaling_jax.data import Runs
+from scaling_jax.laws import ChinchillaParams, chinchilla
 
 __all__ = ["chinchilla_design", "synthetic_runs"]
 

@@ -337,7 +337,7 @@ def test_bad_result_queries(reference):
 def test_cli_and_plots(tmp_path, runs60):
     import argparse
 
-    from scaling_jax import bootstrap_cli
+    from scaling_jax.cli import bootstrap as bootstrap_cli
 
     csv = tmp_path / "runs.csv"
     rows = ["N,D,loss"] + [

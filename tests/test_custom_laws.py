@@ -10,8 +10,8 @@ from scipy.optimize import minimize
 
 import scaling_jax as sj
 from scaling_jax import laws, presets
-from scaling_jax.fitting import fit_data
-from scaling_jax.objective import make_objective
+from scaling_jax.fitting.multistart import fit_data
+from scaling_jax.fitting.objective import make_objective
 
 
 def _power_law(p, f):

@@ -73,7 +73,8 @@ def test_fit_law_rejects_a_nan_law_before_fitting(runs):
 
 
 def test_plots_and_cli(runs, table, tmp_path):
-    from scaling_jax import laws_cli, laws_plots
+    from scaling_jax.cli import extrapolate as laws_cli
+    from scaling_jax.plots import laws as laws_plots
 
     out = [
         laws_plots.plot_predicted_vs_observed(table, runs, tmp_path / "pvo.png"),

@@ -13,7 +13,7 @@ from conftest import shared_data_file
 from scipy_reference import objective_and_grad, scipy_fit_starts
 
 import scaling_jax as sj
-from scaling_jax.solver import Status
+from scaling_jax.fitting.solver import Status
 
 TRUE = sj.presets.EPOCH_2024
 N_RUNS = 240  # one data shape for every fit here, so the solver compiles once

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from scaling_jax import isoflop as iso
-from scaling_jax.optimal import compute_optimal, optimal_exponents
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
+from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
 
 BUDGETS = np.geomspace(6e18, 3e21, 8)
 
@@ -112,8 +112,8 @@ def test_bad_inputs():
 def test_cli_isoflop_and_plots(tmp_path, capsys):
     import argparse
 
-    from scaling_jax.optimal_cli import register_cli
-    from scaling_jax.optimal_plots import plot_frontier
+    from scaling_jax.cli.optimal import register_cli
+    from scaling_jax.plots.optimal import plot_frontier
 
     runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=5, noise=0.002)
     path = tmp_path / "runs.csv"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import scaling_jax as sj
+from scaling_jax.fitting.objective import FitData, huber, make_objective
 from scaling_jax.laws import (
     CHINCHILLA,
     chinchilla,
@@ -16,7 +17,6 @@ from scaling_jax.laws import (
     from_log_params,
     to_log_params,
 )
-from scaling_jax.objective import FitData, huber, make_objective
 
 P = sj.presets.CHINCHILLA_2022
 

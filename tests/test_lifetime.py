@@ -13,8 +13,8 @@ from scipy.optimize import brentq, minimize_scalar
 
 from scaling_jax import lifetime as lt
 from scaling_jax.laws import ChinchillaParams, chinchilla
-from scaling_jax.optimal import compute_optimal
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024, SARDANA_2024
+from scaling_jax.sizing.optimal import compute_optimal
 
 P = SARDANA_2024
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "lifetime_sizing.ipynb"

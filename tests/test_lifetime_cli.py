@@ -8,7 +8,7 @@ import json
 import pytest
 
 from scaling_jax import lifetime as lt
-from scaling_jax.lifetime_cli import demo_lines, register_cli
+from scaling_jax.cli.lifetime import demo_lines, register_cli
 from scaling_jax.presets import SARDANA_2024
 
 
@@ -90,7 +90,7 @@ def test_demo_lines():
 
 
 def test_plots_write_files(tmp_path):
-    from scaling_jax.lifetime_plots import plot_lifetime_cost_vs_n, plot_optimum_vs_demand
+    from scaling_jax.plots.lifetime import plot_lifetime_cost_vs_n, plot_optimum_vs_demand
 
     loss = float(lt.chinchilla_optimal_loss(SARDANA_2024, 13e9))
     a = plot_lifetime_cost_vs_n(SARDANA_2024, loss, [0.0, 2e12], tmp_path / "a.png")

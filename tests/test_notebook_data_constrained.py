@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scaling_jax.data_constrained import constrained_optimal
 from scaling_jax.presets import MUENNIGHOFF_2023
+from scaling_jax.sizing.constrained import constrained_optimal
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "running_out_of_data.ipynb"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq, minimize_scalar
 
-import scaling_jax.optimal as opt
+import scaling_jax.sizing.optimal as opt
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024, SARDANA_2024
 
@@ -231,7 +231,7 @@ def test_bad_calculator_inputs():
 def _cli():
     import argparse
 
-    from scaling_jax.optimal_cli import register_cli
+    from scaling_jax.cli.optimal import register_cli
 
     parser = argparse.ArgumentParser()
     register_cli(parser.add_subparsers())
@@ -257,7 +257,7 @@ def test_cli_optimal(tmp_path, capsys):
 
 
 def test_contour_and_frontier_plots(tmp_path):
-    from scaling_jax.optimal_plots import plot_frontier, plot_loss_contours
+    from scaling_jax.plots.optimal import plot_frontier, plot_loss_contours
 
     assert plot_loss_contours(CHINCHILLA_2022, tmp_path / "c.png").stat().st_size > 0
     assert plot_frontier(tmp_path / "f.png", params=EPOCH_2024).stat().st_size > 0

@@ -37,8 +37,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .laws import ChinchillaParams, chinchilla
-from .optimal import compute_optimal
+from scaling_jax.laws import ChinchillaParams, chinchilla
+from scaling_jax.sizing.optimal import compute_optimal
 
 Array = Any
 

@@ -24,12 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._io import write_json_atomic
-from .data import Runs, as_runs
-from .fitting import FitResult, fit, fit_data
-from .laws import Law, get_law, validate_law
-from .objective import FitData, huber
-from .solver import SolverOptions, Status, solve_starts
+from scaling_jax._io import write_json_atomic
+from scaling_jax.data import Runs, as_runs
+from scaling_jax.fitting.multistart import FitResult, fit, fit_data
+from scaling_jax.fitting.objective import FitData, huber
+from scaling_jax.fitting.solver import SolverOptions, Status, solve_starts
+from scaling_jax.laws import Law, get_law, validate_law
 
 __all__ = [
     "LawExtrapolation",

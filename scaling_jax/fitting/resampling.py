@@ -84,13 +84,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._io import json_float, write_bytes_atomic, write_json_atomic
-from .data import Runs, as_runs, check_enough_points
-from .fitting import fit, fit_data, make_starts
-from .laws import Law, get_law
-from .objective import FitData, huber, make_objective
-from .optimal import compute_optimal
-from .solver import SolverOptions, Status, polish, solve_starts
+from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
+from scaling_jax.data import Runs, as_runs, check_enough_points
+from scaling_jax.fitting.multistart import fit, fit_data, make_starts
+from scaling_jax.fitting.objective import FitData, huber, make_objective
+from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
+from scaling_jax.laws import Law, get_law
+from scaling_jax.sizing.optimal import compute_optimal
 
 __all__ = [
     "bootstrap",

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .laws import (
+from scaling_jax.laws import (
     DATA_CONSTRAINED,
     DataConstrainedParams,
     check_data_constrained_inputs,

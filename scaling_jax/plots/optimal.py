@@ -17,9 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .isoflop import EnvelopeResult, IsoFlopResult  # noqa: E402
-from .laws import chinchilla  # noqa: E402
-from .optimal import FRONTIERS, Frontier, compute_optimal  # noqa: E402
+from scaling_jax.laws import chinchilla  # noqa: E402
+from scaling_jax.sizing.isoflop import EnvelopeResult, IsoFlopResult  # noqa: E402
+from scaling_jax.sizing.optimal import FRONTIERS, Frontier, compute_optimal  # noqa: E402
 
 __all__ = ["plot_isoflop", "plot_frontier", "plot_loss_contours"]
 

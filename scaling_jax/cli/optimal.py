@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cli_common import positive_floats
+from scaling_jax.cli._common import positive_floats
 
 __all__ = ["register_cli", "run_optimal", "run_isoflop"]
 
 
 def run_optimal(args: argparse.Namespace) -> int:
     """Print (and optionally save) compute-optimal N, D and loss for each budget."""
-    from .laws import chinchilla
-    from .optimal import compute_optimal
-    from .presets import resolve_params
+    from scaling_jax.laws import chinchilla
+    from scaling_jax.presets import resolve_params
+    from scaling_jax.sizing.optimal import compute_optimal
 
     params = resolve_params(args.law)
     C = np.asarray(args.compute, dtype=float)
@@ -55,7 +55,7 @@ def run_optimal(args: argparse.Namespace) -> int:
 def run_isoflop(args: argparse.Namespace) -> int:
     """Approach 2 on a CSV of final runs, or approach 1 (``--curves``) on logged training
     curves; print the summary, optionally save JSON and a plot."""
-    from .isoflop import envelope_fit, isoflop_fit
+    from scaling_jax.sizing.isoflop import envelope_fit, isoflop_fit
 
     if args.curves:
         res = envelope_fit(
@@ -78,7 +78,7 @@ def run_isoflop(args: argparse.Namespace) -> int:
     if args.out:
         res.to_json(args.out)
     if args.plot and not args.curves:
-        from .optimal_plots import plot_isoflop
+        from scaling_jax.plots.optimal import plot_isoflop
 
         plot_isoflop(res, args.plot)
     return 0

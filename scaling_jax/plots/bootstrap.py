@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .bootstrapping import BootstrapResult
+from scaling_jax.fitting.resampling import BootstrapResult
 
 __all__ = ["corner_plot", "frontier_plot"]
 

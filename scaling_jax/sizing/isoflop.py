@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .laws import chinchilla
+from scaling_jax.laws import chinchilla
 
 Array = Any
 
@@ -470,7 +470,7 @@ def synthetic_isoflop_runs(
 
     Returns a mapping of columns {"N", "D", "compute", "loss"} usable by `isoflop_fit`.
     """
-    from .optimal import solve_compute_optimal
+    from scaling_jax.sizing.optimal import solve_compute_optimal
 
     loss_fn = chinchilla if loss_fn is None else loss_fn
     budgets = np.asarray(budgets, dtype=float).reshape(-1)

@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._cli_common import positive_floats
-from .bootstrapping import bootstrap
-from .data import Runs, load_runs
+from scaling_jax.cli._common import positive_floats
+from scaling_jax.data import Runs, load_runs
+from scaling_jax.fitting.resampling import bootstrap
 
 __all__ = [
     "register_cli",
@@ -88,7 +88,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     res.to_csv(out / "summary.csv", budgets=args.budgets, level=args.level)
     written = ["bootstrap.json", "summary.csv"]
     if args.plots:
-        from .bootstrap_plots import corner_plot, frontier_plot  # noqa: PLC0415
+        from scaling_jax.plots.bootstrap import corner_plot, frontier_plot  # noqa: PLC0415
 
         corner_plot(res, out / "corner.png")
         frontier_plot(res, out / "frontier.png", level=args.level)

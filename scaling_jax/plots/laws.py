@@ -16,9 +16,9 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .data import Runs  # noqa: E402
-from .extrapolate import ExtrapolationTable  # noqa: E402
-from .laws import DataConstrainedParams, data_constrained, get_law  # noqa: E402
+from scaling_jax.data import Runs  # noqa: E402
+from scaling_jax.fitting.extrapolation import ExtrapolationTable  # noqa: E402
+from scaling_jax.laws import DataConstrainedParams, data_constrained, get_law  # noqa: E402
 
 __all__ = ["plot_predicted_vs_observed", "plot_residuals", "plot_loss_vs_epochs"]
 
@@ -89,7 +89,7 @@ def plot_loss_vs_epochs(
 ) -> str:
     """Data-constrained loss of an N-parameter model against epochs over `unique_tokens`,
     with the loss if every token were fresh (Chinchilla base) for comparison."""
-    from .laws import chinchilla
+    from scaling_jax.laws import chinchilla
 
     epochs = np.geomspace(1.0, max_epochs, 200)
     D = epochs * unique_tokens

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .laws import ChinchillaParams, chinchilla
+from scaling_jax.laws import ChinchillaParams, chinchilla
 
 Array = Any
 LossFn = Callable[[Any, Array, Array], Array]
@@ -467,7 +467,7 @@ _GOPHER_FLOPS = 5.76e23
 
 
 def _build_frontiers() -> dict[str, Frontier]:
-    from .presets import CHINCHILLA_2022, EPOCH_2024
+    from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
 
     n3, _ = _closed_form(CHINCHILLA_2022, _GOPHER_FLOPS)
     kaplan_n = 1.3e9 * PF_DAY_FLOPS**-0.73

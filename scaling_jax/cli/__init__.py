@@ -40,7 +40,7 @@ def _parse_starts(text: str) -> str | int:
 
 
 def _optimal_table(params, budgets: Sequence[float]) -> list[str]:
-    from .optimal import compute_optimal
+    from scaling_jax.sizing.optimal import compute_optimal
 
     lines = [f"  {'C (FLOPs)':>12} {'N_opt (params)':>16} {'D_opt (tokens)':>16} {'D/N':>8}"]
     for c in budgets:
@@ -50,7 +50,7 @@ def _optimal_table(params, budgets: Sequence[float]) -> list[str]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from .fitting import fit
+    from scaling_jax.fitting.multistart import fit
 
     result = fit(
         args.data,
@@ -76,15 +76,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _resolve_law(spec: str):
-    from .laws_cli import resolve_law_spec
+    from scaling_jax.cli.extrapolate import resolve_law_spec
 
     return resolve_law_spec(spec)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from . import presets
-    from .fitting import fit
-    from .synthetic import synthetic_runs
+    from scaling_jax import presets
+    from scaling_jax.fitting.multistart import fit
+    from scaling_jax.synthetic import synthetic_runs
 
     truth = presets.EPOCH_2024
     runs = synthetic_runs(truth, n_runs=245, seed=args.seed, noise=0.01)
@@ -108,7 +108,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_extensions():
     """Sections the other modules add to the demo: ``(fit_result, runs) -> lines``."""
-    from . import bootstrap_cli, lifetime_cli
+    from . import bootstrap as bootstrap_cli
+    from . import lifetime as lifetime_cli
 
     return [
         lambda result, runs: ["", *bootstrap_cli.demo_lines(runs)],
@@ -118,7 +119,10 @@ def _demo_extensions():
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
-    from . import bootstrap_cli, laws_cli, lifetime_cli, optimal_cli
+    from . import bootstrap as bootstrap_cli
+    from . import extrapolate as laws_cli
+    from . import lifetime as lifetime_cli
+    from . import optimal as optimal_cli
 
     optimal_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)

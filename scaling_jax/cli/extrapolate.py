@@ -2,7 +2,7 @@
 
 Wiring (in cli.py)::
 
-    from . import laws_cli
+    from scaling_jax.cli import extrapolate as laws_cli
     laws_cli.register_cli(subparsers)   # adds "extrapolate"; sets func=laws_cli.run_extrapolate
 """
 
@@ -12,7 +12,7 @@ import argparse
 import importlib
 from typing import Any
 
-from .laws import (
+from scaling_jax.laws import (
     CHINCHILLA,
     DATA_CONSTRAINED,
     DATA_CONSTRAINED_FROZEN,
@@ -84,8 +84,8 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_extrapolate(args: argparse.Namespace) -> int:
     """Run ``scaling-jax extrapolate``; prints the summary, returns the exit code."""
-    from .data import load_runs
-    from .extrapolate import compare_laws
+    from scaling_jax.data import load_runs
+    from scaling_jax.fitting.extrapolation import compare_laws
 
     laws = [resolve_law_spec(s) for s in args.laws.split(",") if s.strip()]
     extra = {"U": args.unique_col} if args.unique_col else None

@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .laws import ChinchillaParams
-from .lifetime import CostModel, lifetime_optimal
+from scaling_jax.laws import ChinchillaParams
+from scaling_jax.sizing.lifetime import CostModel, lifetime_optimal
 
 __all__ = ["plot_lifetime_cost_vs_n", "plot_optimum_vs_demand"]
 

@@ -14,14 +14,14 @@ import argparse
 import sys
 from typing import Any
 
-from .lifetime import (
+from scaling_jax.presets import SARDANA_2024, resolve_params
+from scaling_jax.sizing.lifetime import (
     LifetimeOptimum,
     chinchilla_optimal_loss,
     cost_model,
     lifetime_budget_optimal,
     lifetime_optimal,
 )
-from .presets import SARDANA_2024, resolve_params
 
 __all__ = [
     "register_cli",

@@ -27,11 +27,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._io import json_float, write_json_atomic
-from .data import Runs, as_runs, check_enough_points
-from .laws import Law, get_law, validate_law
-from .objective import FitData, make_objective
-from .solver import SolverOptions, Status, polish, solve_starts
+from scaling_jax._io import json_float, write_json_atomic
+from scaling_jax.data import Runs, as_runs, check_enough_points
+from scaling_jax.fitting.objective import FitData, make_objective
+from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
+from scaling_jax.laws import Law, get_law, validate_law
 
 __all__ = ["fit", "FitResult", "StartsTable", "make_starts", "fit_data", "write_json_atomic"]
 

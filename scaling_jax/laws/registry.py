@@ -1,0 +1,106 @@
+"""The registry of named laws and `validate_law`, which checks a law against runs before a fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._law import Law
+from .chinchilla import CHINCHILLA
+from .data_constrained import (
+    DATA_CONSTRAINED,
+    DATA_CONSTRAINED_FROZEN,
+    check_data_constrained_inputs,
+    data_constrained_law,
+)
+from .kaplan_nd import KAPLAN
+
+Array = Any
+
+LAWS: dict[str, Law] = {"chinchilla": CHINCHILLA}
+
+
+def get_law(law: str | Law) -> Law:
+    """Resolve a law given by name (see `LAWS`) or pass a `Law` through."""
+    if isinstance(law, Law):
+        return law
+    try:
+        return LAWS[law]
+    except KeyError:
+        raise ValueError(f"unknown law {law!r}; known: {sorted(LAWS)}") from None
+
+
+
+def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
+    """Check that `law` can be fitted to `runs`; raise a clear ValueError if not.
+
+    Checks: the runs provide the law's features; there are more runs than parameters; for the
+    data-constrained laws, 0 < U <= D; the law's log-loss evaluated at the starts (`theta`,
+    shape (k,) or (S, k) in fit coordinates; default the law's init grid) has shape (n,), is
+    finite for at least one start, and has a finite gradient there. Returns the number of
+    starts with finite predictions. Call it before `scaling_jax.fit` on a new or user law.
+    """
+    from ..data import Runs, check_enough_points  # data does not import laws; kept lazy anyway
+
+    law = get_law(law)
+    if not isinstance(runs, Runs):
+        raise ValueError(f"validate_law: expected a Runs, got {type(runs).__name__}")
+    feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
+    check_enough_points(runs, law.n_params, law.name)
+    if law.name.startswith("data_constrained"):
+        check_data_constrained_inputs(feats["N"], feats["D"], feats["U"])
+    thetas = np.asarray(law.init_grid() if theta is None else theta, np.float64)
+    if thetas.ndim == 1:
+        thetas = thetas[None]
+    if thetas.ndim != 2 or thetas.shape[1] != law.n_params:
+        raise ValueError(
+            f"law {law.name!r}: starts have shape {thetas.shape}, expected (S, {law.n_params})"
+        )
+    n = len(runs)
+    try:
+        first = law.log_loss(jnp.asarray(thetas[0]), feats)
+    except Exception as err:  # a user's function can raise anything; report it as bad input
+        raise ValueError(
+            f"law {law.name!r} raised {type(err).__name__} when evaluated on the runs: {err}"
+        ) from err
+    shape = getattr(first, "shape", None)
+    if shape != (n,):
+        raise ValueError(
+            f"law {law.name!r} returned shape {shape} for {n} runs; it must return one "
+            f"(log-)loss per run, shape ({n},)"
+        )
+    if not jnp.issubdtype(jnp.asarray(first).dtype, jnp.floating):
+        raise ValueError(f"law {law.name!r} returned dtype {jnp.asarray(first).dtype}")
+    preds = np.asarray(jax.vmap(lambda t: law.log_loss(t, feats))(jnp.asarray(thetas)))
+    finite = np.isfinite(preds).all(axis=1)
+    if not finite.any():
+        row = preds[0]
+        i = int(np.flatnonzero(~np.isfinite(row))[0])
+        raise ValueError(
+            f"law {law.name!r} predicts a non-finite log-loss at every one of {len(thetas)} "
+            f"starts (e.g. start 0, run {i}: {row[i]!r}; {int((~np.isfinite(row)).sum())} of "
+            f"{n} runs non-finite). A loss <= 0 or NaN has no log; check the function, its "
+            "constraints (positive=, bounds=) and the starts"
+        )
+    grad = jax.grad(lambda t: jnp.sum(law.log_loss(t, feats)))
+    candidates = np.flatnonzero(finite)[:8]
+    if not any(np.isfinite(np.asarray(grad(jnp.asarray(thetas[j])))).all() for j in candidates):
+        raise ValueError(
+            f"law {law.name!r} has a non-finite gradient at every checked start with finite "
+            "predictions; the fitter needs finite gradients"
+        )
+    return int(finite.sum())
+
+
+LAWS.update(
+    {
+        "data_constrained": DATA_CONSTRAINED,
+        "data_constrained_frozen": DATA_CONSTRAINED_FROZEN,
+        "data_constrained_tied": data_constrained_law(tie_exponents=True),
+        "kaplan": KAPLAN,
+    }
+)

@@ -1,0 +1,1 @@
+"""Plots, one module per area. Importing them picks no matplotlib backend."""

@@ -18,7 +18,9 @@ def test_published_values():
     # Joint law: at D → ∞ it reduces to (N_c/N)^α_N with the joint fit's constants.
     assert float(kap.loss_nd(1e9, 1e40)) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-12)
     n, s = 1e9, 1e5
-    assert float(kap.loss_ns(n, s)) == pytest.approx((8.8e13 / n) ** 0.076 + (2.1e3 / s) ** 0.76)
+    # L(N, S) uses its own fit (Table 3: alpha_N = 0.077, N_c = 6.5e13), not L(N)'s.
+    assert float(kap.loss_ns(n, s)) == pytest.approx((6.5e13 / n) ** 0.077 + (2.1e3 / s) ** 0.76)
+    assert float(kap.loss_ns(n, 1e300)) == pytest.approx(2.3474, abs=5e-5)  # (6.5e13/1e9)^0.077
     assert float(kap.critical_batch_size(1.0)) == pytest.approx(2e8)
     assert float(kap.critical_batch_size(2.0)) == pytest.approx(2e8 / 2 ** (1 / 0.21))
 

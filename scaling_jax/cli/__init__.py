@@ -123,8 +123,10 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     from . import extrapolate as laws_cli
     from . import lifetime as lifetime_cli
     from . import optimal as optimal_cli
+    from . import presets as presets_cli
 
     optimal_cli.register_cli(sub)
+    presets_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)
     laws_cli.register_cli(sub)
     bootstrap_cli.register_cli(sub)

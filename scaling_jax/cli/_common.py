@@ -6,7 +6,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["positive_floats"]
+__all__ = ["positive_floats", "describe_law_source"]
 
 
 def positive_floats(option: str) -> Callable[[str], list[float]]:
@@ -24,3 +24,13 @@ def positive_floats(option: str) -> Callable[[str], list[float]]:
         return values
 
     return parse
+
+
+def describe_law_source(spec: str) -> str:
+    """One line naming the law constants behind ``--law spec`` and where they come from."""
+    from scaling_jax.presets import CATALOG
+
+    key = str(spec).lower().replace("-", "_")
+    if key in CATALOG:
+        return f"preset {key} ({CATALOG[key].source})"
+    return f"constants read from {spec}"

@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any
 
+from scaling_jax.cli._common import describe_law_source
 from scaling_jax.presets import SARDANA_2024, resolve_params
 from scaling_jax.sizing.lifetime import (
     LifetimeOptimum,
@@ -73,7 +74,7 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--serve-price", type=float, default=2.0, help="$ per serving GPU-hour")
     c.add_argument("--mfu-train", type=float, default=0.5)
     c.add_argument("--mfu-prefill", type=float, default=0.5)
-    c.add_argument("--mfu-decode", type=float, default=0.1)
+    c.add_argument("--mfu-decode", type=float, default=0.01)
     c.add_argument("--requests", type=float, default=None, help="lifetime inference requests")
     c.add_argument("--input-tokens", type=float, default=0.0, help="prompt tokens per request")
     c.add_argument("--output-tokens", type=float, default=0.0, help="tokens generated per request")
@@ -156,7 +157,8 @@ def run_lifetime(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"scaling-jax lifetime: error: {err}", file=sys.stderr)
         return 2
-    print(f"{header} (law: {args.law})")
+    print(header)
+    print(f"  law: {describe_law_source(args.law)}")
     for line in format_optimum(opt):
         print("  " + line)
     if args.out:

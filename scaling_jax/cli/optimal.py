@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scaling_jax.cli._common import positive_floats
+from scaling_jax.cli._common import describe_law_source, positive_floats
 
 __all__ = ["register_cli", "run_optimal", "run_isoflop"]
 
@@ -24,6 +24,7 @@ def run_optimal(args: argparse.Namespace) -> int:
     from scaling_jax.sizing.optimal import compute_optimal
 
     params = resolve_params(args.law)
+    print(f"law: {describe_law_source(args.law)}")
     C = np.asarray(args.compute, dtype=float)
     N, D = (np.asarray(v) for v in compute_optimal(params, C))
     loss = np.asarray(chinchilla(params, N, D))

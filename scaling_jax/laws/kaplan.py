@@ -34,22 +34,25 @@ PF_DAY_FLOPS = 8.64e19  # 1e15 FLOP/s × 86400 s
 
 
 class KaplanParams(NamedTuple):
-    """Kaplan's fitted constants (Kaplan et al. 2020); the joint L(N, D) fit has its own ones."""
+    """Kaplan's fitted constants (Kaplan et al. 2020). Each law has its own fit, so the joint
+    L(N, D) (Table 2) and the learning-curve L(N, S) (Table 3) carry their own N_c, alpha_N."""
 
-    alpha_n: float = 0.076
-    n_c: float = 8.8e13  # non-embedding parameters
-    alpha_d: float = 0.095
-    d_c: float = 5.4e13  # tokens
-    alpha_c: float = 0.050
-    c_c: float = 3.1e8  # PF-days
-    nd_alpha_n: float = 0.076
+    alpha_n: float = 0.076  # L(N), eq. 1.1
+    n_c: float = 8.8e13  # non-embedding parameters, eq. 1.1
+    alpha_d: float = 0.095  # L(D), eq. 1.2
+    d_c: float = 5.4e13  # tokens, eq. 1.2
+    alpha_c: float = 0.050  # L(C_min), eq. 1.3
+    c_c: float = 3.1e8  # PF-days, eq. 1.3
+    nd_alpha_n: float = 0.076  # L(N, D), Table 2
     nd_alpha_d: float = 0.103
     nd_n_c: float = 6.4e13
     nd_d_c: float = 1.8e13
-    alpha_s: float = 0.76
-    s_c: float = 2.1e3  # optimizer steps
-    b_star: float = 2e8  # tokens
-    alpha_b: float = 0.21
+    alpha_s: float = 0.76  # L(N, S), Table 3
+    s_c: float = 2.1e3  # optimizer steps, Table 3
+    b_star: float = 2e8  # tokens, eq. 1.4
+    alpha_b: float = 0.21  # eq. 1.4
+    ns_alpha_n: float = 0.077  # L(N, S), Table 3
+    ns_n_c: float = 6.5e13  # non-embedding parameters, Table 3
 
 
 KAPLAN_2020 = KaplanParams()
@@ -86,10 +89,13 @@ def loss_nd(N: Array, D: Array, p: KaplanParams = KAPLAN_2020) -> Array:
 def loss_ns(N: Array, steps: Array, p: KaplanParams = KAPLAN_2020) -> Array:
     """Learning-curve law L(N, S) = (N_c/N)^α_N + (S_c/S_min)^α_S, S_min in optimizer steps.
 
-    Uses the L(N) constants of Kaplan et al. 2020 for the first term (Kaplan's Table 3 refits them
-    slightly for this law; pass a `KaplanParams` to use others).
+    All four constants are the L(N, S) fit of Kaplan et al. 2020, Table 3: α_N = 0.077,
+    N_c = 6.5e13 (``ns_alpha_n``, ``ns_n_c``; not the L(N) fit's 0.076, 8.8e13),
+    α_S = 0.76, S_c = 2.1e3.
     """
-    return loss_n(N, p) + jnp.power(p.s_c / jnp.asarray(steps, dtype=float), p.alpha_s)
+    N = jnp.asarray(N, dtype=float)
+    first = jnp.power(p.ns_n_c / N, p.ns_alpha_n)
+    return first + jnp.power(p.s_c / jnp.asarray(steps, dtype=float), p.alpha_s)
 
 
 def critical_batch_size(loss: Array, p: KaplanParams = KAPLAN_2020) -> Array:

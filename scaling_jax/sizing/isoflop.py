@@ -380,7 +380,7 @@ def envelope_fit(
     flops_col: str = "flops",
     loss_col: str = "loss",
     run_col: str | None = None,
-    n_grid: int = 200,
+    n_grid: int = 1500,
     drop_edges: bool = True,
 ) -> EnvelopeResult:
     """Chinchilla Approach 1: lower envelope of training curves, then N_opt ∝ C^a, D_opt ∝ C^b.
@@ -389,7 +389,8 @@ def envelope_fit(
       curves: long-format table (CSV path / DataFrame / mapping) with one row per logged point:
         model size `n_col` (parameters), FLOPs so far `flops_col`, loss `loss_col`, and an
         optional run id `run_col` (default: one run per distinct N). Or pass the flat arrays.
-      n_grid: number of log-spaced FLOP values spanning the curves' overlap.
+      n_grid: number of log-spaced FLOP values spanning the curves' overlap (1500, as in
+        Hoffmann et al. 2022, Section 3.1).
       drop_edges: leave out grid points won by the smallest or largest model, whose envelope is
         clipped by the range of sizes trained rather than by the optimum.
     """

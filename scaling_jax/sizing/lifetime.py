@@ -99,7 +99,9 @@ class CostModel(NamedTuple):
 
     Attributes:
       train, serve: `Hardware` used for training and for inference.
-      mfu_train, mfu_prefill, mfu_decode: model FLOPs utilizations in (0, 1].
+      mfu_train, mfu_prefill, mfu_decode: model FLOPs utilizations in (0, 1]. Defaults are
+        the authors' (repository nikhilsardana/beyond-chinchilla, cost_optimal.py: train and
+        prefill 0.5, generation 0.01).
       requests: lifetime number of inference requests.
       input_tokens, output_tokens: tokens per request (prompt / prefill, generated / decode).
     """
@@ -108,7 +110,7 @@ class CostModel(NamedTuple):
     serve: Hardware
     mfu_train: Array = 0.5
     mfu_prefill: Array = 0.5
-    mfu_decode: Array = 0.1
+    mfu_decode: Array = 0.01
     requests: Array = 0.0
     input_tokens: Array = 0.0
     output_tokens: Array = 0.0
@@ -153,7 +155,7 @@ def cost_model(
     dtype: str = "bf16",
     mfu_train: Array = 0.5,
     mfu_prefill: Array = 0.5,
-    mfu_decode: Array = 0.1,
+    mfu_decode: Array = 0.01,
     requests: Array = 0.0,
     input_tokens: Array = 0.0,
     output_tokens: Array = 0.0,

@@ -13,7 +13,8 @@ law that is unimodal along the curve. Derivatives of the optimum come from the i
 function theorem applied to (R1, R2), not from unrolling the solver.
 
 `allocation` is a calculator: from any one or two of N, D, compute, loss it returns the rest.
-`FRONTIERS` holds published compute-optimal frontiers N_opt = k_N·C^a, D_opt = k_D·C^b.
+`FRONTIERS` holds published compute-optimal frontiers N_opt = k_N·C^a, D_opt = k_D·C^b, each
+with its `source` (paper and table/figure/equation).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "Allocation",
     "Frontier",
     "frontier_from_params",
+    "kaplan_frontier",
     "FRONTIERS",
     "PF_DAY_FLOPS",
 ]
@@ -426,7 +428,9 @@ class Frontier(NamedTuple):
     """A compute-optimal frontier N_opt = n_coef·C**n_exp, D_opt = d_coef·C**d_exp (C in FLOPs).
 
     `size_unit` says what N counts ("parameters", "non-embedding parameters", or for DeepSeek
-    "non-embedding FLOPs/token", their M). `note` says where each number comes from.
+    "non-embedding FLOPs/token", their M). `source` cites the paper (table/figure/equation)
+    the numbers come from; `note` says how they were turned into this frontier and what is
+    uncertain.
     """
 
     name: str
@@ -436,6 +440,8 @@ class Frontier(NamedTuple):
     d_exp: float
     size_unit: str = "parameters"
     note: str = ""
+    source: str = ""
+    compute_unit: str = "training FLOPs"
 
     def n_opt(self, compute: Array) -> Array:
         """Optimal model size (in `size_unit`) for `compute` FLOPs."""
@@ -445,63 +451,128 @@ class Frontier(NamedTuple):
         """Optimal training tokens for `compute` FLOPs."""
         return self.d_coef * jnp.power(jnp.asarray(compute, dtype=float), self.d_exp)
 
+    def summary(self) -> str:
+        """The frontier's formula, units, source and note as readable lines."""
+        lines = [
+            f"{self.name}: N_opt = {self.n_coef:.4g}·C^{self.n_exp:.4g} {self.size_unit}, "
+            f"D_opt = {self.d_coef:.4g}·C^{self.d_exp:.4g} tokens (C in {self.compute_unit})",
+            f"  source: {self.source or 'not recorded'}",
+        ]
+        if self.note:
+            lines.append(f"  note: {self.note}")
+        return "\n".join(lines)
+
 
 def _from_n(name: str, n_coef: float, n_exp: float, **kw: Any) -> Frontier:
     """Frontier given N_opt; D_opt follows from C = 6·N·D."""
     return Frontier(name, n_coef, n_exp, 1.0 / (6.0 * n_coef), 1.0 - n_exp, **kw)
 
 
-def _anchored(name: str, n_exp: float, n_at: float, at: float, note: str) -> Frontier:
+def _anchored(name: str, n_exp: float, n_at: float, at: float, **kw: Any) -> Frontier:
     """Frontier with exponent n_exp through the published point N_opt(at) = n_at."""
-    return _from_n(name, n_at / at**n_exp, n_exp, note=note)
+    return _from_n(name, n_at / at**n_exp, n_exp, **kw)
 
 
-def frontier_from_params(params: ChinchillaParams, name: str = "law") -> Frontier:
+def frontier_from_params(
+    params: ChinchillaParams, name: str = "law", source: str = "", note: str = ""
+) -> Frontier:
     """The closed-form 6ND frontier of a Chinchilla law as a `Frontier` (floats)."""
     a, b = (float(v) for v in optimal_exponents(params))
     n1, d1 = (float(v) for v in _closed_form(params, 1.0))
-    return Frontier(name, n1, a, d1, b, note="closed form of the law's constants (6ND)")
+    note = note or "closed form of the law's constants (6ND)"
+    return Frontier(name, n1, a, d1, b, note=note, source=source)
 
 
 _GOPHER_FLOPS = 5.76e23
+_HOFFMANN = "Hoffmann et al. 2022, 'Training Compute-Optimal Large Language Models'"
+_KAPLAN = "Kaplan et al. 2020, 'Scaling Laws for Neural Language Models'"
+
+# Approach 3 with the unrounded exponents behind the paper's a = 0.46 (A, B, E as printed).
+CHINCHILLA_3_UNROUNDED = ChinchillaParams(A=406.4, B=410.7, E=1.69, alpha=0.33917, beta=0.28491)
+
+
+def kaplan_frontier(compute_convention: str = "training") -> Frontier:
+    """Kaplan et al. 2020's compute-efficient frontier (Table 6), both N and D from their fits.
+
+    Kaplan's fits are in C_min, the compute of training at the critical batch size, in PF-days:
+    N_opt = 1.3e9·C_min^0.73 non-embedding parameters, D_opt = 2e10·C_min^0.27 tokens.
+    Training at the critical batch size costs C ≈ 2·C_min (their eq. 6.7), which is how
+    Hoffmann et al. 2022 (Appendix D.4) apply Kaplan's law to training budgets.
+
+    Args:
+      compute_convention: what the frontier's C means. ``"training"`` (default, the Hoffmann
+        et al. use): C is training FLOPs and C_min = C/2, giving 4.68e9 non-embedding
+        parameters at 1e21 FLOPs. ``"c_min"``: C is Kaplan's C_min in FLOPs.
+
+    Both N and D are Kaplan's own power laws, so N·D·6 is ~0.9·C rather than exactly C.
+    """
+    if compute_convention not in ("training", "c_min"):
+        raise ValueError(
+            f"compute_convention must be 'training' or 'c_min', got {compute_convention!r}"
+        )
+    per = 2.0 * PF_DAY_FLOPS if compute_convention == "training" else PF_DAY_FLOPS
+    what = (
+        "C = training FLOPs, C_min = C/2 (critical-batch training, Kaplan eq. 6.7; as applied "
+        "by Hoffmann et al. 2022, Appendix D.4)"
+        if compute_convention == "training"
+        else "C = Kaplan's C_min in FLOPs (compute at the critical batch size, not training FLOPs)"
+    )
+    return Frontier(
+        f"Kaplan et al. 2020 ({compute_convention})",
+        1.3e9 * per**-0.73,
+        0.73,
+        2e10 * per**-0.27,
+        0.27,
+        size_unit="non-embedding parameters",
+        note=f"compute_convention={compute_convention!r}: {what}; C_min in PF-days "
+        "(8.64e19 FLOPs) in the published fits",
+        source=f"{_KAPLAN}, Table 6 (N_opt = 1.3e9·C_min^0.73, D_opt = 2e10·C_min^0.27) and "
+        "eq. 6.7 (C ≈ 2·C_min)",
+        compute_unit="training FLOPs" if compute_convention == "training" else "C_min FLOPs",
+    )
 
 
 def _build_frontiers() -> dict[str, Frontier]:
-    from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
+    from scaling_jax.presets import CATALOG
 
-    n3, _ = _closed_form(CHINCHILLA_2022, _GOPHER_FLOPS)
-    kaplan_n = 1.3e9 * PF_DAY_FLOPS**-0.73
+    epoch = CATALOG["epoch_2024"]
     return {
-        "kaplan": _from_n(
-            "Kaplan et al. 2020",
-            kaplan_n,
-            0.73,
-            size_unit="non-embedding parameters",
-            note="N_opt ≈ 1.3e9·(C/PF-day)^0.73 (Kaplan §6.1), converted to FLOPs; D via 6ND",
-        ),
+        "kaplan": kaplan_frontier("training"),
         "chinchilla_1": _anchored(
             "Chinchilla approach 1",
             0.50,
             67e9,
             _GOPHER_FLOPS,
-            "exponent 0.50 (Table 2); through the paper's 67B at Gopher's 5.76e23 FLOPs (Table 3)",
+            note="exponent 0.50 through 67B at Gopher's 5.76e23 FLOPs; D via 6ND",
+            source=f"{_HOFFMANN}, Table 2 (a = 0.50) and Table 3 (67B at 5.76e23 FLOPs)",
         ),
         "chinchilla_2": _anchored(
             "Chinchilla approach 2",
             0.49,
             63e9,
             _GOPHER_FLOPS,
-            "exponent 0.49 (Table 2); through the paper's 63B at Gopher's 5.76e23 FLOPs",
+            note="exponent 0.49 through 63B at 5.76e23 FLOPs, the value the paper states at "
+            "Gopher's budget; D via 6ND. Uncertain by ~3%: Table A3's 67B at 6.88e23 FLOPs "
+            "with a = 0.49 implies 61.4B at 5.76e23, and both numbers are rounded to 2 digits",
+            source=f"{_HOFFMANN}, Figure 3 caption (63B at Gopher's budget) and Table 2 "
+            "(a = 0.49); cross-check Table A3",
         ),
-        "chinchilla_3": _anchored(
+        "chinchilla_3": frontier_from_params(
+            CHINCHILLA_3_UNROUNDED,
             "Chinchilla approach 3",
-            0.46,
-            float(n3),
-            _GOPHER_FLOPS,
-            "exponent 0.46 (Table 2, unrounded constants); through the closed form of the "
-            "rounded constants (presets.CHINCHILLA_2022) at 5.76e23 FLOPs (≈3.2e10)",
+            note="closed form (6ND) of A = 406.4, B = 410.7 with the unrounded alpha = "
+            "0.33917, beta = 0.28491: a = 0.4565 (the paper's 0.46) and 40.4B at 5.76e23 "
+            "FLOPs (the paper's ≈40B). The rounded alpha = 0.34, beta = 0.28 of "
+            "presets.CHINCHILLA_2022 give a = 0.452 and 32.2B instead",
+            source=f"{_HOFFMANN}, Figure 4 caption (≈40B at Gopher's budget), Table 2 "
+            "(a = 0.46), Table A3 and Appendix D.2",
         ),
-        "epoch": frontier_from_params(EPOCH_2024, "Epoch AI 2024 (refit)"),
+        "epoch": frontier_from_params(
+            epoch.params,
+            "Epoch AI 2024 (replication)",
+            note="closed form (6ND) of presets.EPOCH_2024",
+            source=epoch.source,
+        ),
         "deepseek": Frontier(
             "DeepSeek LLM 2024",
             0.1715,
@@ -510,20 +581,31 @@ def _build_frontiers() -> dict[str, Frontier]:
             0.4757,
             size_unit="non-embedding FLOPs/token",
             note="M_opt = 0.1715·C^0.5243, D_opt = 5.8316·C^0.4757 with C = M·D; M ≈ 6N",
+            source="DeepSeek-AI 2024, 'DeepSeek LLM: Scaling Open-Source Language Models "
+            "with Longtermism', Section 3.2",
         ),
         "porian": _from_n(
             "Porian et al. 2024",
             0.1189,
             0.4969,
-            note="N_opt ≈ 0.1189·C^0.4969 after correcting Kaplan's setup; D via 6ND",
+            note="UNVERIFIED: N_opt ≈ 0.1189·C^0.4969 (after correcting Kaplan's setup) has "
+            "not been checked against a table or figure of the paper or its released data; "
+            "D via 6ND",
+            source="Porian et al. 2024, 'Resolving Discrepancies in Compute-Optimal Scaling "
+            "of Language Models' (exact table/figure not verified)",
         ),
         "llama3": Frontier(
             "Llama 3 2024",
-            1.0 / (6.0 * 0.29),
-            1.0 - 0.53,
-            0.29,
-            0.53,
-            note="D_opt ≈ 0.29·C^0.53 (Llama 3 report); N via 6ND",
+            1.0 / (6.0 * 0.299),
+            1.0 - 0.537,
+            0.299,
+            0.537,
+            note="D_opt = 0.299·C^0.537 (the text rounds it to 0.29·C^0.53); N via 6ND. At "
+            "3.8e25 FLOPs this gives 16.3T tokens and 389B parameters against the paper's "
+            "16.55T and 402B (-1.6%, -3.3%): the published pair is itself 5% off 6ND "
+            "(6·402e9·16.55e12 = 3.99e25)",
+            source="Llama Team 2024, 'The Llama 3 Herd of Models', Section 3.2.1, Figure 3 "
+            "legend (A = 0.299, alpha = 0.537)",
         ),
     }
 

@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 import scaling_jax as sj  # noqa: E402
-from scaling_jax import bootstrapping as bs  # noqa: E402
+from scaling_jax.fitting import resampling as bs  # noqa: E402
 from scaling_jax.laws import chinchilla_grid  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

@@ -4,126 +4,156 @@ Importing scaling_jax enables JAX's float64 mode (``jax.config.update("jax_enabl
 True)``): fits run in float64 by default. Pass ``dtype="float32"`` to `fit` to trade accuracy
 for speed explicitly; a float64 fit with x64 switched off raises instead of silently running in
 float32.
+
+The names in ``__all__`` are the public API. Subpackages stay reachable as attributes for the
+rest: `laws`, `fitting`, `sizing`, `presets`, `flops`, `data`, `synthetic`. Names that used to
+live here keep working for one release with a ``DeprecationWarning`` naming their new home
+(see CHANGELOG.md).
 """
 
 from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
 
 from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: E402, F401
-from .data import Runs, as_runs, check_enough_points, load_runs  # noqa: E402
-from .fitting import extrapolation as extrapolate  # noqa: E402
-from .fitting import objective, solver  # noqa: E402
-from .fitting import resampling as bootstrapping  # noqa: E402
-from .fitting.extrapolation import ExtrapolationTable, compare_laws  # noqa: E402
-from .fitting.multistart import FitResult, StartsTable, fit, make_starts  # noqa: E402
-from .fitting.objective import huber  # noqa: E402
-from .fitting.resampling import BootstrapResult, bootstrap, load_bootstrap  # noqa: E402
-from .fitting.solver import SolverOptions, Status  # noqa: E402
+from .data import Runs, load_runs  # noqa: E402
+from .fitting import (  # noqa: E402
+    BootstrapResult,
+    FitResult,
+    bootstrap,
+    compare_laws,
+    fit,
+    load_bootstrap,
+)
 from .flops import Architecture, training_flops  # noqa: E402
 from .laws import (  # noqa: E402
-    ChinchillaLogParams,
     ChinchillaParams,
     DataConstrainedParams,
     KaplanNDParams,
     Law,
     custom_law,
-    kaplan,
     validate_law,
 )
-from .laws.kaplan import KaplanParams, gradient_noise_scale  # noqa: E402
-from .sizing import constrained as data_constrained  # noqa: E402
-from .sizing import isoflop, lifetime, optimal  # noqa: E402
-from .sizing.constrained import constrained_optimal  # noqa: E402
-from .sizing.isoflop import EnvelopeResult, IsoFlopResult, envelope_fit, isoflop_fit  # noqa: E402
-from .sizing.lifetime import (  # noqa: E402
+from .sizing import (  # noqa: E402
+    FRONTIERS,
+    Allocation,
     CostModel,
     Hardware,
     LifetimeOptimum,
-    lifetime_budget_optimal,
-    lifetime_cost,
-    lifetime_flops,
-    lifetime_intervals,
-    lifetime_optimal,
-    lifetime_optimal_general,
-)
-from .sizing.optimal import (  # noqa: E402
-    FRONTIERS,
-    Allocation,
     allocation,
     compute_optimal,
-    loss_optimal,
-    optimal_exponents,
-    solve_compute_optimal,
+    constrained_optimal,
+    envelope_fit,
+    isoflop_fit,
+    lifetime_budget_optimal,
+    lifetime_cost,
+    lifetime_intervals,
+    lifetime_optimal,
 )
-from .synthetic import chinchilla_design, synthetic_runs  # noqa: E402
+from .synthetic import synthetic_runs  # noqa: E402
 
 __all__ = [
-    "data",
-    "flops",
-    "isoflop",
-    "kaplan",
-    "lifetime",
-    "laws",
-    "objective",
-    "optimal",
-    "presets",
-    "solver",
-    "synthetic",
+    # data
     "Runs",
     "load_runs",
-    "as_runs",
-    "check_enough_points",
-    "fit",
-    "bootstrap",
-    "BootstrapResult",
-    "load_bootstrap",
-    "bootstrapping",
-    "FitResult",
-    "StartsTable",
-    "make_starts",
-    "ChinchillaParams",
-    "ChinchillaLogParams",
+    "synthetic_runs",
+    # laws
     "Law",
+    "ChinchillaParams",
     "DataConstrainedParams",
     "KaplanNDParams",
     "custom_law",
     "validate_law",
-    "constrained_optimal",
+    # fitting
+    "fit",
+    "FitResult",
+    "bootstrap",
+    "BootstrapResult",
+    "load_bootstrap",
     "compare_laws",
-    "ExtrapolationTable",
-    "data_constrained",
-    "extrapolate",
-    "huber",
+    # sizing
     "compute_optimal",
-    "optimal_exponents",
-    "solve_compute_optimal",
-    "loss_optimal",
-    "allocation",
     "Allocation",
+    "allocation",
+    "constrained_optimal",
     "FRONTIERS",
-    "Architecture",
-    "training_flops",
     "isoflop_fit",
     "envelope_fit",
-    "IsoFlopResult",
-    "EnvelopeResult",
-    "KaplanParams",
-    "gradient_noise_scale",
     "lifetime_optimal",
     "lifetime_budget_optimal",
-    "lifetime_optimal_general",
-    "lifetime_intervals",
-    "lifetime_flops",
-    "lifetime_cost",
     "LifetimeOptimum",
+    "lifetime_intervals",
+    "lifetime_cost",
     "CostModel",
     "Hardware",
-    "SolverOptions",
-    "Status",
-    "chinchilla_design",
-    "synthetic_runs",
+    # FLOPs
+    "Architecture",
+    "training_flops",
 ]
 __version__ = "0.1.0"
+
+# Old top-level name -> (module holding it, attribute there or None for the module itself).
+# Each access warns once per call site and names the replacement; removed in the next release.
+_DEPRECATED: dict[str, tuple[str, str | None]] = {
+    # module aliases
+    "bootstrapping": ("scaling_jax.fitting.resampling", None),
+    "data_constrained": ("scaling_jax.sizing.constrained", None),
+    "extrapolate": ("scaling_jax.fitting.extrapolation", None),
+    "isoflop": ("scaling_jax.sizing.isoflop", None),
+    "kaplan": ("scaling_jax.laws.kaplan", None),
+    "lifetime": ("scaling_jax.sizing.lifetime", None),
+    "objective": ("scaling_jax.fitting.objective", None),
+    "optimal": ("scaling_jax.sizing.optimal", None),
+    "solver": ("scaling_jax.fitting.solver", None),
+    # internals and specialised names
+    "as_runs": ("scaling_jax.data", "as_runs"),
+    "check_enough_points": ("scaling_jax.data", "check_enough_points"),
+    "StartsTable": ("scaling_jax.fitting", "StartsTable"),
+    "make_starts": ("scaling_jax.fitting", "make_starts"),
+    "ExtrapolationTable": ("scaling_jax.fitting", "ExtrapolationTable"),
+    "huber": ("scaling_jax.fitting.objective", "huber"),
+    "SolverOptions": ("scaling_jax.fitting.solver", "SolverOptions"),
+    "Status": ("scaling_jax.fitting.solver", "Status"),
+    "ChinchillaLogParams": ("scaling_jax.laws", "ChinchillaLogParams"),
+    "KaplanParams": ("scaling_jax.laws.kaplan", "KaplanParams"),
+    "gradient_noise_scale": ("scaling_jax.laws.kaplan", "gradient_noise_scale"),
+    "optimal_exponents": ("scaling_jax.sizing", "optimal_exponents"),
+    "solve_compute_optimal": ("scaling_jax.sizing", "solve_compute_optimal"),
+    "loss_optimal": ("scaling_jax.sizing", "loss_optimal"),
+    "IsoFlopResult": ("scaling_jax.sizing", "IsoFlopResult"),
+    "EnvelopeResult": ("scaling_jax.sizing", "EnvelopeResult"),
+    "lifetime_flops": ("scaling_jax.sizing", "lifetime_flops"),
+    "lifetime_optimal_general": ("scaling_jax.sizing", "lifetime_optimal_general"),
+    "chinchilla_design": ("scaling_jax.synthetic", "chinchilla_design"),
+}
+
+# A better replacement than "the same object at its new path", where there is one.
+_INSTEAD = {
+    "loss_optimal": "scaling_jax.allocation(params, loss=...)",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Old top-level names: still work for one release, with a DeprecationWarning."""
+    if name not in _DEPRECATED:
+        raise AttributeError(f"module 'scaling_jax' has no attribute {name!r}")
+    module, attr = _DEPRECATED[name]
+    new = module if attr is None else f"{module}.{attr}"
+    warnings.warn(
+        f"scaling_jax.{name} is deprecated and will be removed in the next release; "
+        f"use {_INSTEAD.get(name, new)} instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    target = importlib.import_module(module)
+    return target if attr is None else getattr(target, attr)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

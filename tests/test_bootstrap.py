@@ -18,7 +18,7 @@ import pytest
 from conftest import shared_data_file
 
 import scaling_jax as sj
-from scaling_jax import bootstrapping as bs
+from scaling_jax.fitting import resampling as bs
 from scaling_jax.laws import ChinchillaParams, chinchilla_grid
 from scaling_jax.presets import CHINCHILLA_2022
 
@@ -50,7 +50,7 @@ def _subprocess_env(n_devices: int = 1) -> dict[str, str]:
 _SCRIPT = """
 import sys, numpy as np, jax
 import scaling_jax as sj
-from scaling_jax import bootstrapping as bs
+from scaling_jax.fitting import resampling as bs
 from scaling_jax.laws import chinchilla_grid
 from scaling_jax.presets import CHINCHILLA_2022
 runs = sj.synthetic_runs(CHINCHILLA_2022, n_runs=60, seed=1, noise=0.01)

@@ -11,8 +11,8 @@ import pytest
 from conftest import shared_data_file
 
 import scaling_jax as sj
-from scaling_jax import data_constrained as dc
 from scaling_jax import laws, presets
+from scaling_jax.sizing import constrained as dc
 
 P = presets.MUENNIGHOFF_2023
 PUBLISHED = [

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import scaling_jax as sj
-from scaling_jax import extrapolate as ex
 from scaling_jax import laws, presets
+from scaling_jax.fitting import extrapolation as ex
 
 
 @pytest.fixture(scope="module")

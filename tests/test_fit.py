@@ -46,7 +46,7 @@ def test_noise_free_data_recovers_constants():
 
 
 def test_matches_or_beats_scipy_on_same_starts(noisy_runs):
-    starts = sj.make_starts(sj.laws.CHINCHILLA, 300, seed=7)
+    starts = sj.fitting.make_starts(sj.laws.CHINCHILLA, 300, seed=7)
     ours = sj.fit(noisy_runs, starts=starts)
     th, fs, ok, _ = scipy_fit_starts(starts, noisy_runs.N, noisy_runs.D, noisy_runs.loss)
     best = np.argmin(np.where(ok, fs, np.inf))

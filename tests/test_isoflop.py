@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from scaling_jax import isoflop as iso
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
+from scaling_jax.sizing import isoflop as iso
 from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
 
 BUDGETS = np.geomspace(6e18, 3e21, 8)

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from scaling_jax import kaplan as kap
+from scaling_jax.laws import kaplan as kap
 
 
 def test_published_values():

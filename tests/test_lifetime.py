@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq, minimize_scalar
 
-from scaling_jax import lifetime as lt
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024, SARDANA_2024
+from scaling_jax.sizing import lifetime as lt
 from scaling_jax.sizing.optimal import compute_optimal
 
 P = SARDANA_2024

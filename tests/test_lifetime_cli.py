@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from scaling_jax import lifetime as lt
 from scaling_jax.cli.lifetime import demo_lines, register_cli
 from scaling_jax.presets import SARDANA_2024
+from scaling_jax.sizing import lifetime as lt
 
 
 def _run(argv):

@@ -11,7 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from scaling_jax import flops, kaplan
+from scaling_jax import flops
+from scaling_jax.laws import kaplan
 
 # (name, function of one scalar, a few points to evaluate it at)
 CASES = [

@@ -1,12 +1,12 @@
 """Shared pieces of the benchmark scripts: the reference data and a timer.
 
+The timing code itself lives in `scaling_jax.benchmark` (what ``scaling-jax bench`` runs);
 scaling_jax is imported inside the functions, so a competitor's child process that imports
 this module never starts JAX.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,10 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """(fn(*args, **kwargs), wall seconds)."""
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
+    """(fn(*args, **kwargs), wall seconds): `scaling_jax.benchmark.timed`."""
+    from scaling_jax.benchmark import timed as _timed
+
+    return _timed(fn, *args, **kwargs)
 
 
 def epoch_runs() -> Any:

@@ -10,7 +10,8 @@ Measures, on the 240 filtered Epoch points (../shared/data, else synthetic runs)
      resamples/s, lane-fits/s, and standard errors against Epoch's published ones;
   3. the full-grid strategy on a few resamples: lane-fits/s, and the cheap strategy's
      basin-miss rate (its objective > the grid's by 1e-8 relative) on the same resamples.
-Compilation is timed separately (a warm-up call on the same shapes).
+Compilation is timed separately (a warm-up call on the same shapes; the timing code is
+`scaling_jax.benchmark`, shared with ``scaling-jax bench``).
 
 Measured 2026-11-24 (2-core CPU VM, quiet; float64, Epoch 240 points, one run). No GPU was
 lent to that session: the ``--gpu`` 4000 x 4500 run has NOT been measured (the memory plan it
@@ -46,11 +47,9 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 import scaling_jax as sj  # noqa: E402
+from scaling_jax.benchmark import objective_and_grad, time_bootstrap  # noqa: E402
 from scaling_jax.fitting import resampling as bs  # noqa: E402
 from scaling_jax.laws import chinchilla_grid  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from scipy_reference import objective_and_grad  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import reference_runs, timed  # noqa: E402
@@ -114,13 +113,12 @@ def main() -> None:
     print(f"scipy L-BFGS-B (analytic grad): {per_fit * 1e3:.2f} ms/fit = {1 / per_fit:.0f} fits/s")
 
     n = args.resamples
-    _, compile_s = timed(lambda: bs.bootstrap(runs, n_resamples=n, progress=False))
-    res, wall = timed(lambda: bs.bootstrap(runs, n_resamples=n, progress=False))
-    lanes = n * res.config["n_starts"]
+    res, fig = time_bootstrap(runs, n)
+    compile_s, wall, lanes = fig["compile_s"], fig["wall_s"], fig["lane_fits"]
     solve = res.timings["solve_s"]
     print(
         f"warm: {n} resamples x {res.config['n_starts']} starts: {wall:.2f}s total "
-        f"(solve {solve:.2f}s; first call incl. compile {compile_s:.1f}s)"
+        f"(solve {solve:.2f}s; compile ~{compile_s:.1f}s)"
     )
     print(
         f"  {n / solve:.0f} resamples/s, {lanes / solve:.0f} lane-fits/s; "

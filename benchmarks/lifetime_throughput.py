@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
 import scaling_jax  # noqa: E402, F401  (enables float64)
+from scaling_jax.benchmark import time_call  # noqa: E402
 from scaling_jax.presets import SARDANA_2024  # noqa: E402
 from scaling_jax.sizing.lifetime import lifetime_optimal  # noqa: E402
 
@@ -52,17 +53,7 @@ def main(n: int = 100_000, n_scipy: int = 2000, repeats: int = 5) -> None:
     loss = float(P.E) + 10 ** rng.uniform(-2.0, 0.5, n)
     T = 10 ** rng.uniform(6.0, 16.0, n)
 
-    t0 = time.perf_counter()
-    opt = lifetime_optimal(P, loss, T)
-    opt.N.block_until_ready()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        opt = lifetime_optimal(P, loss, T)
-        opt.N.block_until_ready()
-        times.append(time.perf_counter() - t0)
-    run = min(times)
+    opt, first, run = time_call(lambda: lifetime_optimal(P, loss, T), repeats)
     jax_rate = n / run
 
     idx = rng.choice(n, n_scipy, replace=False)

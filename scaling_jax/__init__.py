@@ -22,6 +22,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: E402, F401
+from .benchmark import bench  # noqa: E402
 from .data import Runs, load_runs  # noqa: E402
 from .fitting import (  # noqa: E402
     BootstrapResult,
@@ -95,6 +96,8 @@ __all__ = [
     # FLOPs
     "Architecture",
     "training_flops",
+    # throughput on this machine
+    "bench",
 ]
 __version__ = "0.1.0"
 

@@ -119,6 +119,7 @@ def _demo_extensions():
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
+    from . import bench as bench_cli
     from . import bootstrap as bootstrap_cli
     from . import extrapolate as laws_cli
     from . import lifetime as lifetime_cli
@@ -130,6 +131,7 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     lifetime_cli.register_cli(sub)
     laws_cli.register_cli(sub)
     bootstrap_cli.register_cli(sub)
+    bench_cli.register_cli(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

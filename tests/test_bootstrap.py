@@ -375,6 +375,39 @@ def test_cli_and_plots(tmp_path, runs60):
         parser.parse_args(["bootstrap", str(csv), "--out", "x", "--budgets", "-1"])
 
 
+def test_plots_draw_the_bootstrap(tmp_path, reference):
+    from matplotlib.figure import Figure
+
+    from scaling_jax.plots import bootstrap as plots
+
+    res = reference
+    k = len(res.natural_names)
+    axes = Figure().subplots(k, k)
+    assert plots.plot_corner(res, ax=axes) is axes
+    assert [a.get_xlabel() for a in axes[-1]] == list(res.natural_names)
+    hist = axes[0, 0].patches  # histogram of the first parameter over the resamples
+    assert sum(p.get_height() for p in hist) == np.isfinite(np.asarray(res.params[0])).sum()
+    np.testing.assert_allclose(axes[0, 0].lines[0].get_xdata()[0], res.params_hat[0])
+
+    pair = Figure().subplots(1, 2)
+    c = np.geomspace(1e20, 1e24, 5)
+    plots.plot_bootstrap_frontier(res, compute=c, ax=pair)
+    assert pair[0].get_ylabel() == "N_opt (parameters)"
+    estimate = res.derived_intervals(budgets=c)["N_opt"]["estimate"]
+    np.testing.assert_allclose(pair[0].lines[0].get_ydata(), estimate)
+
+    path = plots.plot_corner(res, tmp_path / "corner.png")
+    assert path == tmp_path / "corner.png" and path.stat().st_size > 1000
+    with pytest.raises(ValueError, match="exactly one"):
+        plots.plot_corner(res)
+    with pytest.raises(ValueError, match="2 panels"):
+        plots.plot_bootstrap_frontier(res, ax=pair[0])
+    with pytest.warns(DeprecationWarning, match="plot_corner"):
+        assert plots.corner_plot(res, tmp_path / "old.png") == str(tmp_path / "old.png")
+    with pytest.warns(DeprecationWarning, match="plot_bootstrap_frontier"):
+        assert plots.frontier_plot(res, tmp_path / "f.png").endswith("f.png")
+
+
 def test_notebook_runs_with_small_settings(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

@@ -140,9 +140,10 @@ def test_cli_isoflop_and_plots(tmp_path, capsys):
     assert "N_opt" in capsys.readouterr().out
     assert json.loads(out.read_text())["approach"] == 2 and png.stat().st_size > 0
     res = iso.isoflop_fit(path, n_col="n", d_col="d")
-    assert plot_frontier(
-        tmp_path / "f.png", [res], CHINCHILLA_2022, ["kaplan", "deepseek"]
-    ).is_file()
+    f = plot_frontier([res], tmp_path / "f.png", params=CHINCHILLA_2022, frontiers=["kaplan"])
+    assert f == tmp_path / "f.png" and f.is_file()
+    with pytest.warns(DeprecationWarning, match="plot_frontier"):  # the old argument order
+        assert plot_frontier(tmp_path / "g.png", [res], CHINCHILLA_2022, ["kaplan"]).is_file()
     args = parser.parse_args(["isoflop", str(path), "--n-col", "params"])
     with pytest.raises(ValueError, match="params"):
         args.func(args)

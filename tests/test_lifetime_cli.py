@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from scaling_jax.cli.lifetime import demo_lines, register_cli
@@ -98,3 +99,23 @@ def test_plots_write_files(tmp_path):
     b = plot_lifetime_cost_vs_n(SARDANA_2024, loss, [2e12], tmp_path / "b.png", cost=cm)
     c = plot_optimum_vs_demand(SARDANA_2024, loss, tmp_path / "c.png")
     assert all(p.stat().st_size > 1000 for p in (a, b, c))
+    from matplotlib.figure import Figure
+
+    axes = Figure().subplots(1, 3)
+    T = np.array([1e10, 1e12, 1e14])
+    plot_optimum_vs_demand(SARDANA_2024, loss, inference_tokens=T, ax=axes)
+    opt = lt.lifetime_optimal(SARDANA_2024, loss, T)
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), opt.N)
+    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), opt.baseline.N)
+    assert [a.get_ylabel() for a in axes] == [
+        "parameters N",
+        "training tokens D_tr",
+        "tokens per parameter",
+    ]
+    ax = Figure().subplots()
+    plot_lifetime_cost_vs_n(SARDANA_2024, loss, [2e12], ax=ax)
+    curve, marker = ax.lines[:2]
+    opt = lt.lifetime_optimal(SARDANA_2024, loss, 2e12)
+    # The marked optimum is the lowest point of the iso-loss cost curve.
+    assert float(marker.get_ydata()[0]) <= curve.get_ydata().min() * (1 + 1e-9)
+    np.testing.assert_allclose(marker.get_xdata()[0], float(opt.N))

@@ -301,5 +301,20 @@ def test_cli_optimal(tmp_path, capsys):
 def test_contour_and_frontier_plots(tmp_path):
     from scaling_jax.plots.optimal import plot_frontier, plot_loss_contours
 
-    assert plot_loss_contours(CHINCHILLA_2022, tmp_path / "c.png").stat().st_size > 0
-    assert plot_frontier(tmp_path / "f.png", params=EPOCH_2024).stat().st_size > 0
+    assert plot_loss_contours(CHINCHILLA_2022, tmp_path / "c.png").stat().st_size > 1000
+    assert plot_frontier(params=EPOCH_2024, path=tmp_path / "f.png").stat().st_size > 1000
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    assert plot_frontier(params=EPOCH_2024, frontiers=["chinchilla_1"], ax=ax) is ax
+    law, published = ax.lines
+    C = law.get_xdata()
+    np.testing.assert_allclose(law.get_ydata(), opt.compute_optimal(EPOCH_2024, C)[0])
+    np.testing.assert_allclose(published.get_ydata(), opt.FRONTIERS["chinchilla_1"].n_opt(C))
+    assert ax.get_xlabel() == "training compute C (FLOPs)"
+    ax = Figure().subplots()
+    plot_loss_contours(CHINCHILLA_2022, ax=ax)
+    frontier = next(line for line in ax.lines if line.get_label() == "efficient frontier")
+    n, d = frontier.get_xdata(), frontier.get_ydata()
+    c = 6 * n * d
+    np.testing.assert_allclose(n, opt.compute_optimal(CHINCHILLA_2022, c)[0], rtol=1e-10)

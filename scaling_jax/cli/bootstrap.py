@@ -88,10 +88,13 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     res.to_csv(out / "summary.csv", budgets=args.budgets, level=args.level)
     written = ["bootstrap.json", "summary.csv"]
     if args.plots:
-        from scaling_jax.plots.bootstrap import corner_plot, frontier_plot  # noqa: PLC0415
+        from scaling_jax.plots.bootstrap import (  # noqa: PLC0415
+            plot_bootstrap_frontier,
+            plot_corner,
+        )
 
-        corner_plot(res, out / "corner.png")
-        frontier_plot(res, out / "frontier.png", level=args.level)
+        plot_corner(res, out / "corner.png")
+        plot_bootstrap_frontier(res, out / "frontier.png", level=args.level)
         written += ["corner.png", "frontier.png"]
     print(f"wrote {', '.join(str(out / w) for w in written)}")
     return 0

@@ -1,8 +1,11 @@
-"""Diagnostic plots for law fits and extrapolation checks (matplotlib Agg, saved to files).
+"""Diagnostic plots for law fits and extrapolation checks.
 
 - `plot_predicted_vs_observed`: each law's predicted vs observed loss, train and held-out.
 - `plot_residuals`: log residuals against N and against D for one law.
 - `plot_loss_vs_epochs`: data-constrained loss against epochs at fixed unique data.
+
+Every function writes to `path` and returns the `Path`, or draws into `ax` and returns it
+(see `scaling_jax.plots`).
 """
 
 from __future__ import annotations
@@ -10,32 +13,36 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from scaling_jax.data import Runs  # noqa: E402
-from scaling_jax.fitting.extrapolation import ExtrapolationTable  # noqa: E402
-from scaling_jax.laws import DataConstrainedParams, data_constrained, get_law  # noqa: E402
+from scaling_jax.data import Runs
+from scaling_jax.fitting.extrapolation import ExtrapolationTable
+from scaling_jax.laws import DataConstrainedParams, data_constrained, get_law
+from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
 
 __all__ = ["plot_predicted_vs_observed", "plot_residuals", "plot_loss_vs_epochs"]
 
 
 def plot_predicted_vs_observed(
-    table: ExtrapolationTable, runs: Runs, path: str | os.PathLike[str]
-) -> str:
-    """Predicted vs observed loss (nats/token) per law; circles train, crosses held-out."""
+    table: ExtrapolationTable,
+    runs: Runs,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    ax: Any = None,
+) -> PathOrAxes:
+    """Predicted vs observed loss (nats/token) per law; circles train, crosses held-out.
+
+    One panel per law in `table`; `ax`, if given, holds that many Axes.
+    """
     rows = table.rows
-    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4), squeeze=False)
+    fig, axes = open_axes(path, ax, (1, len(rows)), figsize=(4.2 * len(rows), 4))
     train = runs.subset(~table.test_mask)
-    for ax, row in zip(axes[0], rows, strict=True):
+    for a, row in zip(axes[0], rows, strict=True):
         if row.train_predicted is not None:
-            ax.scatter(train.loss, row.train_predicted, s=12, label="train")
-        ax.scatter(row.observed, row.predicted, marker="x", color="C3", label="held-out")
+            a.scatter(train.loss, row.train_predicted, s=12, label="train")
+        a.scatter(row.observed, row.predicted, marker="x", color="C3", label="held-out")
         if row.lower is not None:
-            ax.errorbar(
+            a.errorbar(
                 row.observed,
                 row.predicted,
                 yerr=[row.predicted - row.lower, row.upper - row.predicted],
@@ -45,48 +52,51 @@ def plot_predicted_vs_observed(
             )
         lo = min(runs.loss.min(), row.predicted.min())
         hi = max(runs.loss.max(), row.predicted.max())
-        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-        ax.set(
+        a.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+        a.set(
             xscale="log",
             yscale="log",
             xlabel="observed loss",
             ylabel="predicted loss",
             title=f"{row.law}: RMSE(log) {row.rmse_log:.3g}",
         )
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
+        a.legend(fontsize=8)
+    return close_axes(fig, path, ax)
 
 
-def plot_residuals(law: Any, theta: Any, runs: Runs, path: str | os.PathLike[str]) -> str:
-    """log(pred) - log(obs) against N (parameters) and D (tokens) for one law at `theta`."""
+def plot_residuals(
+    law: Any,
+    theta: Any,
+    runs: Runs,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    ax: Any = None,
+) -> PathOrAxes:
+    """log(pred) - log(obs) against N (parameters) and D (tokens) for one law at `theta`
+    (fit coordinates). Two panels; `ax`, if given, is a pair of Axes."""
     import jax.numpy as jnp
 
     law = get_law(law)
     feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
     resid = np.asarray(law.log_loss(jnp.asarray(theta), feats)) - runs.log_loss
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
-    for ax, x, label in ((axes[0], runs.N, "N (parameters)"), (axes[1], runs.D, "D (tokens)")):
-        ax.scatter(x, resid, s=10)
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.set(xscale="log", xlabel=label)
-    axes[0].set_ylabel("log residual (pred - obs)")
-    fig.suptitle(f"{law.name} residuals")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
+    fig, axes = open_axes(path, ax, (1, 2), figsize=(9, 3.6), sharey=True)
+    for a, x, label in ((axes[0, 0], runs.N, "N (parameters)"), (axes[0, 1], runs.D, "D (tokens)")):
+        a.scatter(x, resid, s=10)
+        a.axhline(0.0, color="k", lw=0.8)
+        a.set(xscale="log", xlabel=label, title=f"{law.name} residuals")
+    axes[0, 0].set_ylabel("log residual (pred - obs)")
+    return close_axes(fig, path, ax)
 
 
 def plot_loss_vs_epochs(
     params: DataConstrainedParams,
     N: float,
     unique_tokens: float,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     max_epochs: float = 100.0,
-) -> str:
+    *,
+    ax: Any = None,
+) -> PathOrAxes:
     """Data-constrained loss of an N-parameter model against epochs over `unique_tokens`,
     with the loss if every token were fresh (Chinchilla base) for comparison."""
     from scaling_jax.laws import chinchilla
@@ -95,17 +105,15 @@ def plot_loss_vs_epochs(
     D = epochs * unique_tokens
     repeated = np.asarray(data_constrained(params, N, D, np.full_like(D, unique_tokens)))
     fresh = np.asarray(chinchilla(params.base, N, D))
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(epochs, repeated, label="repeated data")
-    ax.plot(epochs, fresh, "--", label="fresh data")
-    ax.set(
+    fig, axes = open_axes(path, ax, figsize=(5.5, 4))
+    a = axes[0, 0]
+    a.plot(epochs, repeated, label="repeated data")
+    a.plot(epochs, fresh, "--", label="fresh data")
+    a.set(
         xscale="log",
         xlabel="epochs",
         ylabel="loss (nats/token)",
         title=f"N = {N:.3g}, unique tokens = {unique_tokens:.3g}",
     )
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
+    a.legend()
+    return close_axes(fig, path, ax)

@@ -1,55 +1,51 @@
-"""Plots for lifetime-optimal sizing (Sardana et al. 2024), written to files with Agg.
+"""Plots for lifetime-optimal sizing (Sardana et al. 2024).
 
 - `plot_lifetime_cost_vs_n`: lifetime FLOPs (or $) along the iso-loss curve L(N, D_tr) = loss
   against N, one curve per inference demand, optima marked.
 - `plot_optimum_vs_demand`: optimal N, D_tr and tokens per parameter against lifetime
   inference tokens, with the Chinchilla-style values for reference.
+
+Every function writes to `path` and returns the `Path`, or draws into `ax` and returns it
+(see `scaling_jax.plots`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from scaling_jax.laws import ChinchillaParams
+from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
 from scaling_jax.sizing.lifetime import CostModel, lifetime_optimal
 
 __all__ = ["plot_lifetime_cost_vs_n", "plot_optimum_vs_demand"]
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    # A bare Figure + Agg canvas leaves pyplot's global state (and backend) untouched.
-    FigureCanvasAgg(fig)
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    return path
 
 
 def plot_lifetime_cost_vs_n(
     params: ChinchillaParams,
     loss: float,
     inference_tokens: Sequence[float],
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     cost: CostModel | None = None,
     n_points: int = 200,
-) -> Path:
+    ax: Any = None,
+) -> PathOrAxes:
     """Lifetime FLOPs (6·N·D_tr + 2·N·T) against N along L(N, D_tr) = loss, per demand T.
 
     With `cost`, dollars are plotted instead (its request counts are rescaled so that its
-    lifetime tokens equal each T). Returns the written path.
+    lifetime tokens equal each T).
     """
     A, B, E, alpha, beta = (float(v) for v in params)
     gap = loss - E
     n_min = (A / gap) ** (1.0 / alpha)
     N = n_min * np.logspace(0.02, 1.5, n_points)
     D = (B / (gap - A * N**-alpha)) ** (1.0 / beta)  # training tokens on the iso-loss curve
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, axes = open_axes(path, ax, figsize=(6.4, 4.2))
+    a = axes[0, 0]
     for T in inference_tokens:
         if cost is None:
             y = 6 * N * D + 2 * N * T
@@ -71,39 +67,42 @@ def plot_lifetime_cost_vs_n(
             y = 6 * N * D * k_tr + N * inf_per_n
             opt = lifetime_optimal(params, loss, cost=cm)
             y_opt = float(opt.total_cost)
-        (line,) = ax.loglog(N, y, label=f"T = {T:.0e} tokens")
-        ax.plot(float(opt.N), y_opt, "o", color=line.get_color())
-    ax.axvline(float(opt.baseline.N), color="grey", ls=":", lw=1, label="Chinchilla-style N")
-    ax.set_xlabel("parameters N")
-    ax.set_ylabel("lifetime cost ($)" if cost is not None else "lifetime FLOPs")
-    ax.set_title(f"Iso-loss lifetime cost, loss = {loss:.4g} nats/token")
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+        (line,) = a.loglog(N, y, label=f"T = {T:.0e} tokens")
+        a.plot(float(opt.N), y_opt, "o", color=line.get_color())
+    a.axvline(float(opt.baseline.N), color="grey", ls=":", lw=1, label="Chinchilla-style N")
+    a.set_xlabel("parameters N")
+    a.set_ylabel("lifetime cost ($)" if cost is not None else "lifetime FLOPs")
+    a.set_title(f"Iso-loss lifetime cost, loss = {loss:.4g} nats/token")
+    a.legend(fontsize=8)
+    return close_axes(fig, path, ax)
 
 
 def plot_optimum_vs_demand(
     params: ChinchillaParams,
     loss: float,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     inference_tokens: Sequence[float] | np.ndarray | None = None,
-) -> Path:
-    """Optimal N, D_tr and tokens/parameter against lifetime inference tokens T."""
+    ax: Any = None,
+) -> PathOrAxes:
+    """Optimal N, D_tr and tokens/parameter against lifetime inference tokens T.
+
+    Three panels; `ax`, if given, holds three Axes.
+    """
     T = np.logspace(8, 16, 81) if inference_tokens is None else np.asarray(inference_tokens)
     opt = lifetime_optimal(params, loss, T)
     base = opt.baseline
-    fig = Figure(figsize=(11, 3.4), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig, axes = open_axes(path, ax, (1, 3), figsize=(11, 3.4))
     panels = [
         ("parameters N", opt.N, base.N),
         ("training tokens D_tr", opt.D_train, base.D_train),
         ("tokens per parameter", opt.tokens_per_param, base.tokens_per_param),
     ]
-    for ax, (label, y, y_base) in zip(axes, panels, strict=True):
-        ax.loglog(T, np.asarray(y), label="lifetime-optimal")
-        ax.loglog(T, np.broadcast_to(np.asarray(y_base), T.shape), "--", label="Chinchilla-style")
-        ax.set_xlabel("lifetime inference tokens T")
-        ax.set_ylabel(label)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Lifetime-optimal sizing at loss {loss:.4g} nats/token")
-    return _save(fig, path)
+    for a, (label, y, y_base) in zip(axes[0], panels, strict=True):
+        a.loglog(T, np.asarray(y), label="lifetime-optimal")
+        a.loglog(T, np.broadcast_to(np.asarray(y_base), T.shape), "--", label="Chinchilla-style")
+        a.set_xlabel("lifetime inference tokens T")
+        a.set_ylabel(label)
+    axes[0, 0].legend(fontsize=8)
+    axes[0, 1].set_title(f"Lifetime-optimal sizing at loss {loss:.4g} nats/token")
+    return close_axes(fig, path, ax)

@@ -1,50 +1,49 @@
-"""Plots of compute-optimal allocation (matplotlib Agg, written to files).
+"""Plots of compute-optimal allocation.
 
 - `plot_isoflop`: IsoFLOP profiles (loss vs N per budget) with fitted parabolas and minima.
 - `plot_frontier`: N_opt(C) from data and/or a law, with published frontiers overlaid.
 - `plot_loss_contours`: contours of L(N, D) with the compute-efficient frontier.
+
+Every function writes to `path` and returns the `Path`, or draws into `ax` and returns it
+(see `scaling_jax.plots`).
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from scaling_jax.laws import chinchilla  # noqa: E402
-from scaling_jax.sizing.isoflop import EnvelopeResult, IsoFlopResult  # noqa: E402
-from scaling_jax.sizing.optimal import FRONTIERS, Frontier, compute_optimal  # noqa: E402
+from scaling_jax.laws import chinchilla
+from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
+from scaling_jax.sizing.isoflop import EnvelopeResult, IsoFlopResult
+from scaling_jax.sizing.optimal import FRONTIERS, Frontier, compute_optimal
 
 __all__ = ["plot_isoflop", "plot_frontier", "plot_loss_contours"]
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def plot_isoflop(result: IsoFlopResult, path: str | Path) -> Path:
+def plot_isoflop(
+    result: IsoFlopResult, path: str | Path | None = None, *, ax: Any = None
+) -> PathOrAxes:
     """IsoFLOP runs, their parabolas in log N and the minima (± 1 s.e.), one color per budget."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, axes = open_axes(path, ax, figsize=(7, 4.5))
+    a = axes[0, 0]
     pts = result.points
-    colors = plt.cm.viridis(np.linspace(0, 0.9, result.compute.size))
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, result.compute.size))
     for g, color in enumerate(colors):
         sel = pts["group"] == g
-        ax.scatter(pts["N"][sel], pts["loss"][sel], s=12, color=color)
+        a.scatter(pts["N"][sel], pts["loss"][sel], s=12, color=color)
         u = (
             np.linspace(np.log(pts["N"][sel]).min(), np.log(pts["N"][sel]).max(), 100)
             - result.center[g]
         )
         c0, c1, c2 = result.coefs[g]
-        ax.plot(
+        a.plot(
             np.exp(u + result.center[g]),
             c0 + c1 * u + c2 * u**2,
             color=color,
@@ -57,75 +56,96 @@ def plot_isoflop(result: IsoFlopResult, path: str | Path) -> Path:
             if not np.isfinite(se)
             else [[result.n_opt[g] * (1 - np.exp(-se))], [result.n_opt[g] * (np.exp(se) - 1)]]
         )
-        ax.errorbar(result.n_opt[g], result.loss_opt[g], xerr=xerr, fmt="x", color="k")
-    ax.set(
-        xscale="log", xlabel="parameters N", ylabel="loss (nats/token)", title="IsoFLOP profiles"
-    )
-    ax.legend(fontsize=7)
-    return _save(fig, path)
+        a.errorbar(result.n_opt[g], result.loss_opt[g], xerr=xerr, fmt="x", color="k")
+    a.set(xscale="log", xlabel="parameters N", ylabel="loss (nats/token)", title="IsoFLOP profiles")
+    a.legend(fontsize=7)
+    return close_axes(fig, path, ax)
 
 
 def plot_frontier(
-    path: str | Path,
     results: Iterable[IsoFlopResult | EnvelopeResult] = (),
+    path: str | Path | None = None,
+    *args: Any,
     params: Any = None,
     frontiers: Iterable[str | Frontier] | None = None,
     compute_range: tuple[float, float] = (1e18, 1e26),
-) -> Path:
+    ax: Any = None,
+) -> PathOrAxes:
     """N_opt against C: measured optima (results), a law's closed form (params), published
-    frontiers (names of `FRONTIERS` or `Frontier`s; default all of them)."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    frontiers (names of `FRONTIERS` or `Frontier`s; default all of them).
+
+    The old order ``plot_frontier(path, results, params, frontiers, compute_range)`` still
+    works for one release, with a DeprecationWarning.
+    """
+    if isinstance(results, (str, os.PathLike)):
+        warnings.warn(
+            "plot_frontier(path, results, ...) is deprecated; use "
+            "plot_frontier(results, path, params=..., frontiers=...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        old = dict(zip(("params", "frontiers", "compute_range"), args, strict=False))
+        params = old.get("params", params)
+        frontiers = old.get("frontiers", frontiers)
+        compute_range = old.get("compute_range", compute_range)
+        results, path = (() if path is None else path), results
+    elif args:
+        raise TypeError("plot_frontier takes params, frontiers, compute_range as keywords")
+    fig, axes = open_axes(path, ax, figsize=(7, 4.5))
+    a = axes[0, 0]
     C = np.geomspace(*compute_range, 100)
     for res in results:
         label = f"approach {res.approach}: a = {res.n_fit.exponent:.3f}"
         sel = getattr(res, "used", np.ones(res.compute.size, dtype=bool))
-        ax.scatter(res.compute[sel], res.n_opt[sel], s=10, label=label)
-        ax.plot(C, np.asarray(res.n_fit(C)), lw=1, ls="--")
+        a.scatter(res.compute[sel], res.n_opt[sel], s=10, label=label)
+        a.plot(C, np.asarray(res.n_fit(C)), lw=1, ls="--")
     if params is not None:
-        ax.plot(
-            C, np.asarray(compute_optimal(params, C)[0]), color="k", lw=2, label="law (closed form)"
-        )
+        n_law = np.asarray(compute_optimal(params, C)[0])
+        a.plot(C, n_law, color="k", lw=2, label="law (closed form)")
     for f in FRONTIERS.values() if frontiers is None else frontiers:
         f = FRONTIERS[f] if isinstance(f, str) else f
         # DeepSeek's frontier is in FLOPs/token M; M ≈ 6N puts it on the parameter axis.
         scale = 1 / 6 if f.size_unit == "non-embedding FLOPs/token" else 1.0
-        ax.plot(
+        a.plot(
             C, scale * np.asarray(f.n_opt(C)), lw=1, alpha=0.7, label=f"{f.name} ({f.n_exp:.2f})"
         )
-    ax.set(
+    a.set(
         xscale="log",
         yscale="log",
         xlabel="training compute C (FLOPs)",
         ylabel="compute-optimal N (parameters)",
         title="Compute-optimal model size",
     )
-    ax.legend(fontsize=7)
-    return _save(fig, path)
+    a.legend(fontsize=7)
+    return close_axes(fig, path, ax)
 
 
 def plot_loss_contours(
     params: Any,
-    path: str | Path,
+    path: str | Path | None = None,
     n_range: tuple[float, float] = (1e7, 1e12),
     d_range: tuple[float, float] = (1e9, 1e14),
     loss_fn: Any = None,
-) -> Path:
+    *,
+    ax: Any = None,
+) -> PathOrAxes:
     """Contours of L(N, D) (nats) with iso-compute lines and the efficient frontier."""
     loss_fn = chinchilla if loss_fn is None else loss_fn
     n = np.geomspace(*n_range, 200)
     d = np.geomspace(*d_range, 200)
     NN, DD = np.meshgrid(n, d)
     L = np.asarray(loss_fn(params, NN, DD))
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    cs = ax.contour(NN, DD, L, levels=15, cmap="viridis", linewidths=0.8)
-    ax.clabel(cs, fontsize=6)
+    fig, axes = open_axes(path, ax, figsize=(6.5, 5))
+    a = axes[0, 0]
+    cs = a.contour(NN, DD, L, levels=15, cmap="viridis", linewidths=0.8)
+    a.clabel(cs, fontsize=6)
     C = np.geomspace(6 * n_range[0] * d_range[0], 6 * n_range[1] * d_range[1], 100)
     kw = {"loss_fn": loss_fn} if loss_fn is not chinchilla else {}
-    n_opt, d_opt = (np.asarray(v) for v in compute_optimal(params, C, **kw))
-    ax.plot(n_opt, d_opt, color="r", lw=2, label="efficient frontier")
+    opt = compute_optimal(params, C, **kw)
+    a.plot(np.asarray(opt[0]), np.asarray(opt[1]), color="r", lw=2, label="efficient frontier")
     for c in np.geomspace(C[0], C[-1], 6)[1:-1]:
-        ax.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":")
-    ax.set(
+        a.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":")
+    a.set(
         xscale="log",
         yscale="log",
         xlim=n_range,
@@ -134,5 +154,5 @@ def plot_loss_contours(
         ylabel="tokens D",
         title="L(N, D) with the compute-efficient frontier",
     )
-    ax.legend(fontsize=7)
-    return _save(fig, path)
+    a.legend(fontsize=7)
+    return close_axes(fig, path, ax)

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["json_float", "write_bytes_atomic", "write_json_atomic"]
+__all__ = ["json_float", "read_json", "write_bytes_atomic", "write_json_atomic"]
 
 
 def json_float(value: Any) -> float | None:
@@ -41,3 +41,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], payload: bytes) -> None:
 def write_json_atomic(path: str | os.PathLike[str], blob: Any) -> None:
     """Write `blob` as indented JSON to `path`, atomically."""
     write_bytes_atomic(path, json.dumps(blob, indent=1).encode())
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON document at `path` (the inverse of `write_json_atomic`)."""
+    return json.loads(Path(path).read_text())

@@ -213,17 +213,33 @@ def test_budget_form(loss13b):
 def test_general_solver_matches_chinchilla_root():
     losses = jnp.array([1.5, 1.8, 2.0, 2.3])
     Ts = jnp.array([[0.0], [1e11], [2e13]])
-    N, D, status = lt.lifetime_optimal_general(chinchilla, P, losses, Ts)
+    gen = lt.lifetime_optimal_general(P, losses, Ts, loss_fn=chinchilla)
     ref = lt.lifetime_optimal(P, losses[1:], Ts)
-    assert N.shape == (3, 4) and bool((status[:, 1:] == lt.STATUS_OK).all())
-    np.testing.assert_allclose(N[:, 1:], ref.N, rtol=1e-9)
-    np.testing.assert_allclose(D[:, 1:], ref.D_train, rtol=1e-9)
+    assert isinstance(gen, lt.LifetimeOptimum) and gen.total_cost is None
+    assert gen.N.shape == (3, 4) and bool((gen.status[:, 1:] == lt.STATUS_OK).all())
+    for name in ("N", "D_train", "total_flops", "inference_flops"):
+        np.testing.assert_allclose(getattr(gen, name)[:, 1:], getattr(ref, name), rtol=1e-9)
+    # The baseline is the T = 0 solution: Sardana's Chinchilla-style model of the same loss.
+    np.testing.assert_allclose(gen.baseline.N[:, 1:], ref.baseline.N, rtol=1e-9)
+    np.testing.assert_allclose(gen.savings[:, 1:], ref.savings, rtol=1e-6, atol=1e-12)
     # Unreachable within the N bounds (loss <= E) -> flagged, NaN only there.
-    assert (status[:, 0] == lt.STATUS_UNREACHABLE).all() and np.isnan(N[:, 0]).all()
-    # Implicit gradients (2×2 KKT system) agree with the Chinchilla-form root's.
-    g_gen = jax.grad(lambda t: lt.lifetime_optimal_general(chinchilla, P, 2.0, t)[0])(1e12)
-    g_ref = jax.grad(lambda t: lt.lifetime_optimal(P, 2.0, t).N)(1e12)
-    np.testing.assert_allclose(g_gen, g_ref, rtol=1e-7)
+    assert (gen.status[:, 0] == lt.STATUS_UNREACHABLE).all() and np.isnan(gen.N[:, 0]).all()
+    # Implicit gradients (2×2 KKT system) agree with the Chinchilla-form root's, also at T = 0.
+    for T in (1e12, 0.0):
+        g_gen = jax.grad(lambda t: lt.lifetime_optimal_general(P, 2.0, t).N)(T)
+        g_ref = jax.grad(lambda t: lt.lifetime_optimal(P, 2.0, t).N)(T)
+        np.testing.assert_allclose(g_gen, g_ref, rtol=1e-7)
+    g_base = jax.grad(lambda e: lt.lifetime_optimal_general(P._replace(E=e), 2.0, 1e12).savings)
+    g_ref = jax.grad(lambda e: lt.lifetime_optimal(P._replace(E=e), 2.0, 1e12).savings)
+    np.testing.assert_allclose(g_base(P.E), g_ref(P.E), rtol=1e-6)
+
+
+def test_general_solver_old_argument_order_warns_and_returns_the_tuple():
+    with pytest.warns(DeprecationWarning, match="loss_fn=..."):
+        N, D, status = lt.lifetime_optimal_general(chinchilla, P, 2.0, 1e12)
+    ref = lt.lifetime_optimal(P, 2.0, 1e12)
+    np.testing.assert_allclose([N, D], [ref.N, ref.D_train], rtol=1e-9)
+    assert int(status) == lt.STATUS_OK
 
 
 def _fd(f, x, rel=1e-5):
@@ -344,10 +360,10 @@ def test_jit_vmap_grad_every_public_function(loss13b):
     vb = jax.vmap(lambda F: lt.lifetime_budget_optimal(P, F, 1e12))(jnp.array([1e22, 1e23]))
     jb = jax.jit(lambda F: lt.lifetime_budget_optimal(P, F, 1e12))(jnp.array([1e22, 1e23]))
     np.testing.assert_allclose(vb.N, jb.N, rtol=1e-14)
-    jg = jax.jit(lambda T: lt.lifetime_optimal_general(chinchilla, P, loss13b, T))(Ts)
-    np.testing.assert_allclose(jg[0], eager.N, rtol=1e-9)
-    vg = jax.vmap(lambda T: lt.lifetime_optimal_general(chinchilla, P, loss13b, T))(Ts)
-    np.testing.assert_allclose(vg[0], eager.N, rtol=1e-9)
+    jg = jax.jit(lambda T: lt.lifetime_optimal_general(P, loss13b, T))(Ts)
+    np.testing.assert_allclose(jg.N, eager.N, rtol=1e-9)
+    vg = jax.vmap(lambda T: lt.lifetime_optimal_general(P, loss13b, T))(Ts)
+    np.testing.assert_allclose(vg.N, eager.N, rtol=1e-9)
     # vmap over stacked law constants (samples).
     stacked = ChinchillaParams(*(jnp.array([float(v)] * 2) for v in P))
     vp = jax.vmap(lambda p: lt.lifetime_optimal(p, loss13b, 2e12))(stacked)
@@ -420,7 +436,7 @@ def test_other_bad_inputs():
     assert float(lt.hardware("h100", 2.0, "fp8").peak_flops) == 1.978e15
 
 
-def test_intervals_from_samples(loss13b):
+def test_intervals_from_samples(loss13b, tmp_path):
     rng = np.random.default_rng(0)
     n = 200
     samples = ChinchillaParams(
@@ -445,20 +461,35 @@ def test_intervals_from_samples(loss13b):
     iv3 = lt.lifetime_intervals(samples, 1.70, 2e12)
     assert 0 < float(iv3.reachable_fraction) < 1
     assert np.isfinite(iv3.intervals["N"][1])
-    json.dumps(iv3.to_dict())
+    iv3.to_json(tmp_path / "iv.json")
+    back = lt.LifetimeIntervals.from_json(tmp_path / "iv.json")
+    assert back.level == iv3.level and back.reachable_fraction == iv3.reachable_fraction
+    np.testing.assert_array_equal(back.intervals["N"], iv3.intervals["N"])
+    np.testing.assert_array_equal(back.samples.N, iv3.samples.N)
 
 
 def test_to_dict_json(tmp_path, loss13b):
     opt = lt.lifetime_optimal(P, loss13b, cost=COST)
-    text = opt.to_json(tmp_path / "o.json")
+    assert opt.to_json(tmp_path / "o.json") is None
     blob = json.loads((tmp_path / "o.json").read_text())
-    assert blob == json.loads(text)
+    assert [p.name for p in tmp_path.iterdir()] == ["o.json"]  # atomic: no temporary left
+    with pytest.warns(DeprecationWarning, match="without a path"):
+        assert json.loads(opt.to_json()) == blob
     assert blob["N"] == pytest.approx(float(opt.N))
     assert blob["baseline"]["N"] == pytest.approx(13e9)
     assert blob["savings"] == pytest.approx(float(opt.savings))
     assert blob["status"] == 0 and blob["reachable"] is True
     flops_only = lt.lifetime_optimal(P, [2.0, 2.1], 1e12).to_dict()
     assert flops_only["total_cost"] is None and len(flops_only["N"]) == 2
+    back = lt.LifetimeOptimum.from_json(tmp_path / "o.json")
+    for name in ("N", "D_train", "total_cost", "savings", "status"):
+        np.testing.assert_array_equal(getattr(back, name), np.asarray(getattr(opt, name)))
+    np.testing.assert_array_equal(back.baseline.total_cost, opt.baseline.total_cost)
+    both = lt.lifetime_optimal(P, [1.5, 2.1], 1e12, validate=False)  # one unreachable lane
+    both.to_json(tmp_path / "b.json")
+    back = lt.LifetimeOptimum.from_json(tmp_path / "b.json")
+    assert back.total_cost is None and back.status.tolist() == [lt.STATUS_UNREACHABLE, 0]
+    np.testing.assert_array_equal(back.N, both.N)  # NaN where unreachable, exact elsewhere
 
 
 def test_hundred_thousand_scenarios_one_call():

@@ -29,14 +29,16 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.sizing.optimal import compute_optimal
 
@@ -209,7 +211,7 @@ def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Arra
 
 def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     """Loss of the compute-optimal model with `n_params` parameters (e.g. "a Chinchilla-optimal
-    13B model"), using the closed form of `scaling_jax.optimal.compute_optimal`."""
+    13B model"), using the closed form of `scaling_jax.sizing.compute_optimal`."""
     # Invert N_opt = G·(C/6)**a for C, then read D_opt(C) from the same closed form.
     A, B, _, alpha, beta = (jnp.asarray(v) for v in params)
     G = jnp.power(alpha * A / (beta * B), 1.0 / (alpha + beta))
@@ -408,12 +410,40 @@ class LifetimeOptimum(NamedTuple):
         out["baseline"] = base
         return out
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        """Serialize `to_dict` as JSON; also write it to `path` when given."""
-        text = json.dumps(self.to_dict(), indent=2)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str | None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename).
+
+        Without `path` (deprecated) the JSON text is returned instead.
+        """
+        if path is None:
+            warnings.warn(
+                "LifetimeOptimum.to_json() without a path is deprecated; use "
+                "json.dumps(opt.to_dict()) for the text, or to_json(path) to write it",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return json.dumps(self.to_dict(), indent=2)
+        write_json_atomic(path, self.to_dict())
+        return None
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> LifetimeOptimum:
+        """Inverse of `to_dict` (arrays come back as float64 NumPy arrays; derived keys are
+        recomputed, not read)."""
+
+        def arr(v: Any) -> np.ndarray | None:
+            return None if v is None else np.asarray(v, dtype=np.float64)
+
+        base = blob["baseline"]
+        baseline = LifetimeBaseline(*(arr(base.get(k)) for k in LifetimeBaseline._fields))
+        values = {k: arr(blob.get(k)) for k in cls._fields if k not in ("baseline", "status")}
+        status = np.asarray(blob["status"], dtype=np.int32)
+        return cls(**values, baseline=baseline, status=status)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> LifetimeOptimum:
+        """Read a result written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 # --------------------------------------------------------------------------- validation
@@ -662,28 +692,60 @@ def _budget_core(params, budget, T, T_eff, cost) -> LifetimeOptimum:
 
 
 def lifetime_optimal_general(
-    loss_fn: Callable[[Any, Array, Array], Array],
     params: Any,
     loss: Array,
     inference_tokens: Array = 0.0,
-    *,
+    *args: Any,
+    loss_fn: Callable[[Any, Array, Array], Array] | None = None,
     n_bounds: tuple[float, float] = (1e5, 1e15),
     d_bounds: tuple[float, float] = (1e5, 1e17),
     inner_iters: int = 60,
     outer_iters: int = 64,
-) -> tuple[Array, Array, Array]:
-    """Lifetime-FLOPs-optimal (N, D_tr, status) reaching `loss` for any law
-    ``loss_fn(params, N, D) -> loss`` (decreasing in N and D; e.g. the data-constrained law
-    with its extra inputs closed over). For a cost objective pass T_eff as `inference_tokens`.
+) -> LifetimeOptimum:
+    """Lifetime-FLOPs-optimal model reaching `loss` (nats/token) for any law
+    ``loss_fn(params, N, D) -> loss`` (default `chinchilla`; decreasing in N and D, e.g. the
+    data-constrained law with its extra inputs closed over), serving `inference_tokens`.
+    For a cost objective pass T_eff (`effective_inference_tokens`) as `inference_tokens`.
 
     N is eliminated by a bracketed Newton root of loss_fn(N, D) = loss in log N; the
     stationarity condition d/dlogD [log(6D + 2T) + log N(D)] = 0 is bisected over log D
     (assumes one interior minimum in `d_bounds`). Vectorized over the broadcast of `loss`,
     `inference_tokens` and the leaves of `params`; gradients by the implicit function theorem
-    on the 2×2 KKT system (needs second derivatives of `loss_fn`). ``status`` is
-    `STATUS_OK`, `STATUS_UNREACHABLE` (no N within `n_bounds` reaches `loss`, or the optimum
-    sits on a bound of `d_bounds`) or `STATUS_INVALID`; N and D are NaN where not OK.
+    on the 2×2 KKT system (needs second derivatives of `loss_fn`).
+
+    Returns a `LifetimeOptimum` (``total_cost`` None) whose ``baseline`` is the same law's
+    compute-optimal model of the same loss (the T = 0 solution). ``status`` is `STATUS_OK`,
+    `STATUS_UNREACHABLE` (no N within `n_bounds` reaches `loss`, or the optimum sits on a
+    bound of `d_bounds`) or `STATUS_INVALID`; values are NaN where not OK.
+
+    The old form ``lifetime_optimal_general(loss_fn, params, loss, T) -> (N, D, status)``
+    still works for one release, with a DeprecationWarning.
     """
+    if callable(params) and not isinstance(params, tuple):
+        warnings.warn(
+            "lifetime_optimal_general(loss_fn, params, loss, T) -> (N, D, status) is "
+            "deprecated; use lifetime_optimal_general(params, loss, T, loss_fn=...), which "
+            "returns a LifetimeOptimum",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if len(args) > 1:
+            raise TypeError("lifetime_optimal_general takes at most 4 positional arguments")
+        old_fn, params, loss = params, loss, inference_tokens
+        opt = lifetime_optimal_general(
+            params,
+            loss,
+            args[0] if args else 0.0,
+            loss_fn=old_fn,
+            n_bounds=n_bounds,
+            d_bounds=d_bounds,
+            inner_iters=inner_iters,
+            outer_iters=outer_iters,
+        )
+        return opt.N, opt.D_train, opt.status
+    if args:
+        raise TypeError("lifetime_optimal_general takes params, loss, inference_tokens")
+    loss_fn = chinchilla if loss_fn is None else loss_fn
     leaves, treedef = jax.tree_util.tree_flatten(params)
     arrays = [jnp.asarray(v, dtype=float) for v in leaves]
     loss = jnp.asarray(loss, dtype=float)
@@ -692,14 +754,42 @@ def lifetime_optimal_general(
     flat = [jnp.broadcast_to(a, shape).reshape(-1) for a in (*arrays, loss, T)]
     bounds = tuple(math.log(b) for b in (*n_bounds, *d_bounds))
     solver = _general_solver(loss_fn, treedef, bounds, inner_iters, outer_iters)
-    N, D, status = solver(*flat)
-    return N.reshape(shape), D.reshape(shape), status.reshape(shape)
+    # One call for the optimum at T and the baseline at T = 0 (lanes stacked, one compile).
+    both = [jnp.concatenate([a, a]) for a in flat[:-1]]
+    both.append(jnp.concatenate([flat[-1], jnp.zeros_like(flat[-1])]))
+    N2, D2, status2 = solver(*both)
+    n = flat[-1].shape[0]
+    N, D, status = (v[:n].reshape(shape) for v in (N2, D2, status2))
+    N0, D0 = (v[n:].reshape(shape) for v in (N2, D2))
+    T = jnp.broadcast_to(T, shape)
+    train, inference = 6.0 * N * D, 2.0 * N * T
+    b_train, b_inference = 6.0 * N0 * D0, 2.0 * N0 * T
+    baseline = LifetimeBaseline(N0, D0, b_train, b_inference, b_train + b_inference, None)
+    return LifetimeOptimum(
+        N,
+        D,
+        jnp.broadcast_to(loss, shape),
+        T,
+        T,
+        train,
+        inference,
+        train + inference,
+        None,
+        baseline,
+        status,
+    )
 
 
 @functools.lru_cache(maxsize=32)
 def _general_solver(loss_fn, treedef, bounds, inner_iters, outer_iters):
     # Cached so that repeated calls with the same law reuse the compiled solver.
     return jax.jit(jax.vmap(_general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters)))
+
+
+def _train_share(x: Array, T: Array) -> Array:
+    """6D / (6D + 2T) at D = e^x, written without log T so that T = 0 has finite derivatives
+    (the baseline lanes solve at T = 0 and are differentiated too)."""
+    return 1.0 / (1.0 + T * jnp.exp(-x) / 3.0)
 
 
 def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
@@ -726,7 +816,7 @@ def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
         """d/dx of log(6e^x + 2T) + y(x); −1 where no N reaches the target (go right)."""
         y, feasible = log_n(theta, target, x)
         ly, lx = dlaw(theta, y, x)
-        share = jax.nn.sigmoid(math.log(6.0) + x - jnp.log(2.0 * T))
+        share = _train_share(x, T)
         return jnp.where(feasible, share - lx / ly, -1.0)
 
     def solve(theta, target, T):
@@ -745,7 +835,7 @@ def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
     def kkt(z, theta, target, T):
         x, y = z[0], z[1]
         ly, lx = dlaw(theta, y, x)
-        share = jax.nn.sigmoid(math.log(6.0) + x - jnp.log(2.0 * T))
+        share = _train_share(x, T)
         return jnp.stack([law(theta, y, x) - target, share * ly - lx])
 
     @jax.custom_jvp
@@ -797,13 +887,38 @@ class LifetimeIntervals(NamedTuple):
     reachable_fraction: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: level, reachable fraction, intervals and the per-sample optima."""
         return {
             "level": self.level,
             "reachable_fraction": np.asarray(self.reachable_fraction).tolist(),
             "intervals": {
                 k: [np.asarray(v).tolist() for v in lmh] for k, lmh in self.intervals.items()
             },
+            "samples": self.samples.to_dict(),
         }
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> LifetimeIntervals:
+        """Inverse of `to_dict`."""
+        intervals = {
+            k: tuple(np.asarray(v, dtype=np.float64) for v in lmh)
+            for k, lmh in blob["intervals"].items()
+        }
+        return cls(
+            LifetimeOptimum.from_dict(blob["samples"]),
+            intervals,
+            float(blob["level"]),
+            np.asarray(blob["reachable_fraction"], dtype=np.float64),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> LifetimeIntervals:
+        """Read intervals written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def lifetime_intervals(

@@ -48,6 +48,10 @@ def test_table_scores_laws_on_held_out_runs(runs, table, tmp_path):
     table.to_json(path)
     blob = json.loads(path.read_text())
     assert blob["best"] == "chinchilla" and len(blob["laws"]) == 2
+    back = ex.ExtrapolationTable.from_json(path)
+    assert back.best == table.best and back.summary() == table.summary()
+    np.testing.assert_array_equal(back.test_mask, table.test_mask)
+    np.testing.assert_array_equal(back["kaplan"].upper, kap.upper)
 
 
 def test_split_errors(runs):

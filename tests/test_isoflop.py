@@ -74,10 +74,17 @@ def test_inputs_csv_dataframe_and_d_column(tmp_path):
     ref.to_json(out)
     blob = json.loads(out.read_text())
     assert blob["approach"] == 2 and len(blob["n_opt"]) == 4
+    back = iso.IsoFlopResult.from_json(out)
+    for name in ("compute", "n_opt", "log_n_opt_stderr", "d_opt", "loss_opt", "coefs", "center"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(ref, name))
+    assert back.n_fit == ref.n_fit and back.d_fit == ref.d_fit
+    np.testing.assert_array_equal(back.points["group"], ref.points["group"])
+    with pytest.raises(ValueError, match="approach-2 result"):
+        iso.EnvelopeResult.from_json(out)
     assert "N_opt" in ref.summary()
 
 
-def test_approach1_envelope_recovers_exponents():
+def test_approach1_envelope_recovers_exponents(tmp_path):
     p = CHINCHILLA_2022
     a, _ = (float(v) for v in optimal_exponents(p))
     curves = iso.synthetic_training_curves(p, np.geomspace(1e7, 3e10, 60), 1e23, points=200)
@@ -89,6 +96,11 @@ def test_approach1_envelope_recovers_exponents():
     step = (3e10 / 1e7) ** (1 / 59)
     assert np.all(np.abs(np.log(res.n_opt[res.used] / n_star)) < np.log(step) + 0.05)
     assert json.loads(json.dumps(res.to_dict()))["approach"] == 1
+    res.to_json(tmp_path / "env.json")
+    back = iso.EnvelopeResult.from_json(tmp_path / "env.json")
+    np.testing.assert_array_equal(back.used, res.used)
+    np.testing.assert_array_equal(back.n_opt, res.n_opt)
+    assert back.used.dtype == bool and back.n_fit == res.n_fit
 
 
 def test_bad_inputs():

@@ -16,6 +16,7 @@ residual added, so the interval covers both parameter uncertainty and run-to-run
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_jax._io import write_json_atomic
+from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data
 from scaling_jax.fitting.objective import FitData, huber
@@ -119,6 +120,29 @@ class LawExtrapolation:
             "upper": arr(self.upper),
         }
 
+    @classmethod
+    def from_dict(cls, blob: Mapping[str, Any]) -> LawExtrapolation:
+        """Inverse of `to_dict` (the fit itself and the training predictions are not stored)."""
+
+        def arr(x: Any) -> np.ndarray | None:
+            return None if x is None else np.asarray(x, dtype=np.float64)
+
+        return cls(
+            law=str(blob["law"]),
+            n_train=int(blob["n_train"]),
+            n_test=int(blob["n_test"]),
+            train_objective=float(blob["train_objective"]),
+            params={k: float(v) for k, v in blob["params"].items()},
+            rmse_log=float(blob["rmse_log"]),
+            max_abs_rel_err=float(blob["max_abs_rel_err"]),
+            bias=float(blob["bias"]),
+            observed=arr(blob["observed"]),
+            predicted=arr(blob["predicted"]),
+            lower=arr(blob.get("lower")),
+            upper=arr(blob.get("upper")),
+            coverage=None if blob.get("coverage") is None else float(blob["coverage"]),
+        )
+
 
 @dataclass(frozen=True)
 class ExtrapolationTable:
@@ -189,8 +213,29 @@ class ExtrapolationTable:
             "laws": [r.to_dict() for r in self.rows],
         }
 
-    def to_json(self, path: Any) -> None:
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
         write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: Mapping[str, Any]) -> ExtrapolationTable:
+        """Inverse of `to_dict` (rows without their `FitResult`s)."""
+        mask = np.zeros(int(blob["n_runs"]), dtype=bool)
+        mask[np.asarray(blob["test_index"], dtype=np.int64)] = True
+        return cls(
+            rows=tuple(LawExtrapolation.from_dict(r) for r in blob["laws"]),
+            by=str(blob["by"]),
+            threshold=float(blob["threshold"]),
+            test_mask=mask,
+            interval_method=blob.get("interval_method"),
+            level=float(blob["level"]),
+            n_resamples=int(blob["n_resamples"]),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> ExtrapolationTable:
+        """Read a table written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 _RESAMPLE_OBJECTIVES: dict[Any, Callable[..., Any]] = {}

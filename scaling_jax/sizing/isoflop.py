@@ -14,9 +14,9 @@ D tokens, C FLOPs, loss nats/token. D defaults to C/(6N).
 from __future__ import annotations
 
 import csv
-import json
+import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.laws import chinchilla
 
 Array = Any
@@ -141,8 +142,37 @@ class _Result:
 
         return {"approach": self.approach, **plain(asdict(self))}  # type: ignore[attr-defined]
 
-    def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=True))
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: Mapping[str, Any]) -> Any:
+        """Inverse of `to_dict`: arrays come back as NumPy arrays, fits as `PowerLawFit`."""
+        blob = dict(blob)
+        approach = blob.pop("approach", cls.approach)
+        if approach != cls.approach:
+            raise ValueError(
+                f"approach: this is an approach-{approach} result, not {cls.__name__} "
+                f"(approach {cls.approach})"
+            )
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            v = blob.get(f.name)
+            if f.name in ("n_fit", "d_fit"):
+                kwargs[f.name] = PowerLawFit(**v)
+            elif f.name == "points":
+                kwargs[f.name] = {k: np.asarray(x) for k, x in (v or {}).items()}
+            elif f.name == "used":
+                kwargs[f.name] = np.asarray(v, dtype=bool)
+            else:
+                kwargs[f.name] = np.asarray(v, dtype=np.float64)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Any:
+        """Read a result written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
     def summary(self) -> str:
         n, d = self.n_fit, self.d_fit  # type: ignore[attr-defined]

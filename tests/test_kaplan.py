@@ -8,21 +8,37 @@ import pytest
 
 from scaling_jax.laws import kaplan as kap
 
+K = kap.KAPLAN_2020
+
 
 def test_published_values():
-    assert float(kap.loss_n(1e9)) == pytest.approx(2.3756, abs=5e-5)
-    assert float(kap.loss_d(5.4e13)) == pytest.approx(1.0)
+    assert float(kap.loss_n(K, 1e9)) == pytest.approx(2.3756, abs=5e-5)
+    assert float(kap.loss_d(K, 5.4e13)) == pytest.approx(1.0)
     assert float(kap.flops_to_pf_days(8.64e19)) == pytest.approx(1.0)
-    assert float(kap.loss_compute(3.1e8)) == pytest.approx(1.0)
-    assert float(kap.loss_compute(1.0)) == pytest.approx(3.1e8**0.05)
+    assert float(kap.loss_compute(K, 3.1e8)) == pytest.approx(1.0)
+    assert float(kap.loss_compute(K, 1.0)) == pytest.approx(3.1e8**0.05)
     # Joint law: at D → ∞ it reduces to (N_c/N)^α_N with the joint fit's constants.
-    assert float(kap.loss_nd(1e9, 1e40)) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-12)
+    assert float(kap.loss_nd(K, 1e9, 1e40)) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-12)
     n, s = 1e9, 1e5
     # L(N, S) uses its own fit (Table 3: alpha_N = 0.077, N_c = 6.5e13), not L(N)'s.
-    assert float(kap.loss_ns(n, s)) == pytest.approx((6.5e13 / n) ** 0.077 + (2.1e3 / s) ** 0.76)
-    assert float(kap.loss_ns(n, 1e300)) == pytest.approx(2.3474, abs=5e-5)  # (6.5e13/1e9)^0.077
-    assert float(kap.critical_batch_size(1.0)) == pytest.approx(2e8)
-    assert float(kap.critical_batch_size(2.0)) == pytest.approx(2e8 / 2 ** (1 / 0.21))
+    assert float(kap.loss_ns(K, n, s)) == pytest.approx((6.5e13 / n) ** 0.077 + (2.1e3 / s) ** 0.76)
+    assert float(kap.loss_ns(K, n, 1e300)) == pytest.approx(2.3474, abs=5e-5)  # (6.5e13/1e9)^0.077
+    assert float(kap.critical_batch_size(K, 1.0)) == pytest.approx(2e8)
+    assert float(kap.critical_batch_size(K, 2.0)) == pytest.approx(2e8 / 2 ** (1 / 0.21))
+
+
+def test_constants_first_and_the_old_order_warns():
+    other = K._replace(n_c=1e13)
+    assert float(kap.loss_n(other, 1e9)) == pytest.approx((1e13 / 1e9) ** 0.076, rel=1e-14)
+    with pytest.warns(DeprecationWarning, match=r"loss_nd\(KAPLAN_2020, inputs"):
+        assert float(kap.loss_nd(1e9, 2e10)) == float(kap.loss_nd(K, 1e9, 2e10))
+    with pytest.warns(DeprecationWarning, match="loss_n"):
+        assert float(kap.loss_n(1e9, other)) == float(kap.loss_n(other, 1e9))
+    with pytest.raises(TypeError, match="needs all 2 inputs"):
+        kap.loss_nd(K, 1e9)
+    # vmap over stacked constants keeps them a KaplanParams.
+    stacked = jax.tree_util.tree_map(lambda v: jnp.array([v, v]), other)
+    assert jax.vmap(lambda p: kap.loss_n(p, 1e9))(stacked).shape == (2,)
 
 
 def test_gradient_noise_scale_linear_regression():

@@ -6,6 +6,8 @@ derivative in the first argument with a central finite difference (float64).
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,12 +18,16 @@ from scaling_jax.laws import kaplan
 
 # (name, function of one scalar, a few points to evaluate it at)
 CASES = [
-    ("kaplan.loss_n", kaplan.loss_n, [1e7, 1e9, 1e11]),
-    ("kaplan.loss_d", kaplan.loss_d, [1e8, 1e10, 1e12]),
-    ("kaplan.loss_compute", kaplan.loss_compute, [1e-3, 1.0, 1e3]),
-    ("kaplan.loss_nd", lambda n: kaplan.loss_nd(n, 2e10), [1e7, 1e9, 1e11]),
-    ("kaplan.loss_ns", lambda s: kaplan.loss_ns(1e9, s), [1e3, 1e4, 1e5]),
-    ("kaplan.critical_batch_size", kaplan.critical_batch_size, [2.0, 3.0, 4.0]),
+    ("kaplan.loss_n", partial(kaplan.loss_n, kaplan.KAPLAN_2020), [1e7, 1e9, 1e11]),
+    ("kaplan.loss_d", partial(kaplan.loss_d, kaplan.KAPLAN_2020), [1e8, 1e10, 1e12]),
+    ("kaplan.loss_compute", partial(kaplan.loss_compute, kaplan.KAPLAN_2020), [1e-3, 1.0, 1e3]),
+    ("kaplan.loss_nd", lambda n: kaplan.loss_nd(kaplan.KAPLAN_2020, n, 2e10), [1e7, 1e9, 1e11]),
+    ("kaplan.loss_ns", lambda s: kaplan.loss_ns(kaplan.KAPLAN_2020, 1e9, s), [1e3, 1e4, 1e5]),
+    (
+        "kaplan.critical_batch_size",
+        partial(kaplan.critical_batch_size, kaplan.KAPLAN_2020),
+        [2.0, 3.0, 4.0],
+    ),
     ("kaplan.flops_to_pf_days", kaplan.flops_to_pf_days, [1e18, 1e21, 1e24]),
     ("flops.training_flops", lambda n: flops.training_flops(n, 1e12), [1e8, 1e9, 7e10]),
     ("flops.inference_flops_per_token", flops.inference_flops_per_token, [1e8, 1e9, 7e10]),

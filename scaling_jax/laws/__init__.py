@@ -3,10 +3,11 @@
 * `chinchilla`: L(N, D) = E + A/N**alpha + B/D**beta (Hoffmann et al. 2022, eq. 2);
 * `data_constrained`: repeated data (Muennighoff et al. 2023, eq. 5);
 * `kaplan_nd` and `kaplan`: Kaplan et al. 2020's laws;
-* `custom_law`: a user's JAX function as a `Law`; `validate_law` checks one against runs.
+* `custom_law`: a user's JAX function as a `Law`; `validate_law` checks one against runs;
+* `links`: loss -> downstream-metric links (sigmoid, Gadre et al. 2024's exponential, logit).
 """
 
-from . import kaplan
+from . import kaplan, links
 from ._law import Law
 from .chinchilla import (
     CHINCHILLA,
@@ -63,5 +64,6 @@ __all__ = [
     "validate_law",
     "check_data_constrained_inputs",
     "kaplan",
+    "links",
 ]
 _ = _MUENNIGHOFF_2023  # re-exported for presets

@@ -30,6 +30,7 @@ from .fitting import (  # noqa: E402
     bootstrap,
     compare_laws,
     fit,
+    fit_links,
     load_bootstrap,
 )
 from .flops import Architecture, training_flops  # noqa: E402
@@ -78,6 +79,7 @@ __all__ = [
     "BootstrapResult",
     "load_bootstrap",
     "compare_laws",
+    "fit_links",
     # sizing
     "compute_optimal",
     "Allocation",

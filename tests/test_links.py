@@ -132,7 +132,7 @@ def test_near_chance_metric_floor_fixed_at_chance():
     mmlu = 0.25 + 0.004 * rng.normal(size=60)  # small models: chance, plus noise
     fit = fit_links(loss, {"mmlu_5_shot_avg": mmlu}, "sigmoid", floor="chance")
     assert fit.theta[0, 0] == 0.25 and fit.fixed[0, 0]
-    assert np.all(np.abs(fit.predict(np.array([2.0, 3.0]), 0) - 0.25) < 0.01)
+    assert np.all(np.abs(fit.predict(np.array([2.5, 3.0, 3.5]), 0) - 0.25) < 0.01)
     # A free floor is a parameter like any other; a logit link needs the floor fixed.
     free = fit_links(loss, {"m": mmlu}, "exponential")
     assert not free.fixed[0, 0]

@@ -1,7 +1,8 @@
 """Fitting: the Huber objective, the lock-step batched solver, the multi-start fit, the
-bootstrap and out-of-sample extrapolation checks."""
+bootstrap, out-of-sample extrapolation checks and loss -> metric link fits."""
 
 from .extrapolation import ExtrapolationTable, compare_laws
+from .link_fit import LinkFit, fit_links
 from .multistart import FitResult, StartsTable, fit, make_starts
 from .resampling import BootstrapResult, bootstrap, load_bootstrap
 
@@ -15,4 +16,6 @@ __all__ = [
     "load_bootstrap",
     "compare_laws",
     "ExtrapolationTable",
+    "fit_links",
+    "LinkFit",
 ]

@@ -30,6 +30,10 @@ __all__ = [
     "load_runs",
     "as_runs",
     "check_enough_points",
+    "runs_to_json",
+    "read_points",
+    "ALIASES",
+    "runs_from_json",
     "FLOPS_PER_PARAM_TOKEN",
 ]
 
@@ -181,6 +185,10 @@ class Runs:
       weights: optional per-run weights for the fit objective, >= 0 and not all zero.
       extra: further per-run features by name, e.g. ``{"U": unique_tokens}`` for the
         data-constrained law. Names "N", "D", "C" and "compute" are reserved.
+      group: optional per-run group labels (a seed or run id); runs sharing one are
+        resampled together by the bootstrap (a cluster bootstrap) and are replicates for
+        ``weights="inverse_variance"``.
+      columns: role -> source column chosen by `load_runs` (e.g. ``{"N": "params"}``).
 
     The constructor accepts lists, numpy arrays or jax arrays and copies them; it raises
     `ValueError` naming the field, value and 0-based row of any NaN/inf, non-positive N, D or
@@ -192,6 +200,8 @@ class Runs:
     loss: np.ndarray
     weights: np.ndarray | None = None
     extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+    group: np.ndarray | None = None
+    columns: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         cols: dict[str, np.ndarray] = {
@@ -213,6 +223,12 @@ class Runs:
             _check_feature_name(name)
             label = f"extra feature {name!r}"
             extra[name] = cols[label] = _column(values, label)
+        group = None
+        if self.group is not None:
+            group = np.asarray(self.group)
+            if group.ndim != 1:
+                raise ValueError(f"group: expected one label per run, got shape {group.shape}")
+            cols["group"] = group
         n = _check_lengths(cols)
         if n == 0:
             raise ValueError("Runs needs at least one run; got 0 rows")
@@ -225,6 +241,9 @@ class Runs:
         object.__setattr__(self, "loss", cols["loss"])
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "extra", MappingProxyType(extra))
+        object.__setattr__(self, "group", group)
+        if self.columns is not None:
+            object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
     def __len__(self) -> int:
         return len(self.N)
@@ -283,6 +302,8 @@ class Runs:
             loss=self.loss[idx],
             weights=None if self.weights is None else self.weights[idx],
             extra={k: v[idx] for k, v in self.extra.items()},
+            group=None if self.group is None else self.group[idx],
+            columns=self.columns,
         )
 
     def to_dict(self) -> dict[str, np.ndarray]:
@@ -292,6 +313,30 @@ class Runs:
             out["weights"] = self.weights.copy()
         out.update({k: v.copy() for k, v in self.extra.items()})
         return out
+
+
+def runs_to_json(runs: Runs) -> dict[str, Any]:
+    """Plain-JSON form of `runs` (lists of floats); `runs_from_json` reads it back exactly."""
+    return {
+        "N": runs.N.tolist(),
+        "D": runs.D.tolist(),
+        "loss": runs.loss.tolist(),
+        "weights": None if runs.weights is None else runs.weights.tolist(),
+        "extra": {k: v.tolist() for k, v in runs.extra.items()},
+        "group": None if runs.group is None else runs.group.tolist(),
+    }
+
+
+def runs_from_json(blob: Mapping[str, Any]) -> Runs:
+    """The `Runs` written by `runs_to_json`."""
+    return Runs(
+        N=blob["N"],
+        D=blob["D"],
+        loss=blob["loss"],
+        weights=blob.get("weights"),
+        extra=dict(blob.get("extra") or {}),
+        group=blob.get("group"),
+    )
 
 
 def _as_index(index: Any, n: int) -> np.ndarray:
@@ -443,8 +488,23 @@ def _mapping_table(m: Mapping[str, Any]) -> _Table:
     return _Table(list(m), lambda c: m[c], _plain_row, "the mapping")
 
 
+def _read_parquet(path: Path) -> _Table:
+    if not path.exists():
+        raise ValueError(f"runs file not found: {str(path)!r}")
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ValueError(
+            f"reading {str(path)!r} needs pyarrow (pip install 'scaling_jax[parquet]')"
+        ) from None
+    columns = pq.read_table(path).to_pydict()
+    return _Table(list(columns), lambda c: columns[c], _plain_row, f"Parquet file {str(path)!r}")
+
+
 def _as_table(source: Any) -> _Table:
     if isinstance(source, (str, os.PathLike)):
+        if str(source).lower().endswith((".parquet", ".pq")):
+            return _read_parquet(Path(source))
         return _read_csv(Path(source))
     if _is_dataframe(source):
         return _frame_table(source)
@@ -456,35 +516,120 @@ def _as_table(source: Any) -> _Table:
     )
 
 
+ALIASES: dict[str, tuple[str, ...]] = {
+    "N": ("params", "N", "model_size", "n_params"),
+    "D": ("tokens", "D", "n_tokens"),
+    "loss": ("loss", "test_loss", "eval_loss"),
+    "C": ("flops", "compute", "C"),
+}
+"""Conventional column names per role, recognized without flags (any case; spaces and
+hyphens count as underscores)."""
+
+_ROLE_WORDS = {"N": "parameters", "D": "training tokens", "loss": "loss", "C": "compute"}
+_ROLE_FLAGS = {"N": "n=", "D": "d=", "loss": "loss=", "C": "compute="}
+
+
+def _normal(name: Any) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _candidates(columns: Sequence[Any], role: str) -> list[Any]:
+    wanted = {_normal(a) for a in ALIASES[role]}
+    return [c for c in columns if _normal(c) in wanted]
+
+
+def _detect(table: _Table, role: str, required: bool = True) -> str | None:
+    """The one column matching `role`'s conventional names; ValueError if none or several."""
+    found = _candidates(table.columns, role)
+    if len(found) > 1:
+        raise ValueError(
+            f"ambiguous {_ROLE_WORDS[role]} column in {table.what}: candidates {found!r}; "
+            f"choose one with {_ROLE_FLAGS[role]}"
+        )
+    if not found:
+        if not required:
+            return None
+        raise ValueError(
+            f"no {_ROLE_WORDS[role]} column in {table.what}: looked for "
+            f"{list(ALIASES[role])} (any case); available columns: {table.columns!r}; "
+            f"name it with {_ROLE_FLAGS[role]}"
+        )
+    return found[0]
+
+
+def _detect_tokens(table: _Table) -> tuple[str | None, str | None]:
+    """(tokens column, compute column): tokens when present, else compute (D = C / 6N)."""
+    d = _detect(table, "D", required=False)
+    if d is not None:
+        return d, None
+    c = _detect(table, "C", required=False)
+    if c is not None:
+        return None, c
+    raise ValueError(
+        f"no training-tokens column in {table.what}: looked for {list(ALIASES['D'])} or a "
+        f"compute column {list(ALIASES['C'])} (any case); available columns: "
+        f"{table.columns!r}; name it with d= or compute="
+    )
+
+
+def read_points(source: Any, n: str | None = None, d: str | None = None) -> dict[str, Any]:
+    """New points (N, D) from a CSV/Parquet path, DataFrame or mapping, for `predict`.
+
+    Columns are detected as in `load_runs` (tokens, or compute with D = C / (6 N)). Returns
+    ``{"N": array, "D": array, "columns": {role: column}}``.
+    """
+    table = _as_table(source)
+    n = n or _detect(table, "N")
+    compute = None
+    if d is None:
+        d, compute = _detect_tokens(table)
+    N = _column(table.column(n, "N"), f"column {n!r} (N)", table.where, positive=True)
+    if compute is not None:
+        C = _column(
+            table.column(compute, "C"), f"column {compute!r} (C)", table.where, positive=True
+        )
+        return {"N": N, "D": C / (FLOPS_PER_PARAM_TOKEN * N), "columns": {"N": n, "C": compute}}
+    D = _column(table.column(d, "D"), f"column {d!r} (D)", table.where, positive=True)
+    return {"N": N, "D": D, "columns": {"N": n, "D": d}}
+
+
 def load_runs(
     source: Any,
-    n: str = "N",
-    d: str = "D",
-    loss: str = "loss",
+    n: str | None = None,
+    d: str | None = None,
+    loss: str | None = None,
     *,
     compute: str | None = None,
     weights: str | None = None,
     extra: Mapping[str, str] | Sequence[str] | None = None,
+    group: str | None = None,
 ) -> Runs:
     """Read a table of training runs.
 
     Args:
-      source: a CSV path (read with the stdlib ``csv`` module), a pandas DataFrame, or a
-        mapping of column name -> array.
+      source: a CSV path (read with the stdlib ``csv`` module), a Parquet path (``.parquet``;
+        needs the optional ``pyarrow``), a pandas DataFrame, or a mapping of column -> array.
       n, d, loss: columns holding parameters N, training tokens D and final loss (nats/token).
+        When not given, conventional names are recognized (`ALIASES`: params/N/model_size/
+        n_params; tokens/D/n_tokens; loss/test_loss/eval_loss; any case), and a table with no
+        tokens column but a compute column (flops/compute/C) is read as ``compute=``. Several
+        matching columns raise a ValueError listing them. The chosen columns are in
+        ``runs.columns``.
       compute: column holding training compute C (FLOPs); when given, D = C / (6 N) is derived
         from it and ``d`` is not read (Epoch's convention for the Chinchilla extraction:
         ``load_runs(path, n="Model Size", compute="Training FLOP", loss="loss")``).
       weights: optional column of per-run weights (>= 0, not all zero).
       extra: further features, as a mapping feature name -> column name (or a list of column
         names used as their own feature names), e.g. ``{"U": "unique_tokens"}``.
+      group: optional column of group labels (seed, run id): runs sharing a label are
+        resampled together by the bootstrap.
 
     Raises:
       ValueError: naming the column, the offending value and its 0-based data row, for a
-        missing file, empty table, missing column, non-numeric cell, NaN/inf, non-positive
-        N/D/C/loss, negative weight or mismatched column lengths.
+        missing file, empty table, missing or ambiguous column, non-numeric cell, NaN/inf,
+        non-positive N/D/C/loss, negative weight or mismatched column lengths.
     """
-    if compute is not None and d != "D":
+    if compute is not None and d is not None:
         raise ValueError(
             f"give either d={d!r} (a token column) or compute={compute!r} (a FLOP column), not both"
         )
@@ -501,23 +646,39 @@ def load_runs(
 
     table = _as_table(source)
     where = table.where
+    n = n or _detect(table, "N")
+    loss = loss or _detect(table, "loss")
+    if d is None and compute is None:
+        d, compute = _detect_tokens(table)
 
     def read(col: str, role: str, **checks: bool) -> np.ndarray:
         return _column(table.column(col, role), f"column {col!r} ({role})", where, **checks)
 
     cols: dict[str, np.ndarray] = {}
+    chosen = {"N": n}
     cols[f"column {n!r}"] = N = read(n, "N", positive=True)
     if compute is None:
         cols[f"column {d!r}"] = D = read(d, "D", positive=True)
+        chosen["D"] = d
     else:
         cols[f"column {compute!r}"] = C = read(compute, "C", positive=True)
+        chosen["C"] = compute
     cols[f"column {loss!r}"] = L = read(loss, "loss", positive=True)
+    chosen["loss"] = loss
     W = None
     if weights is not None:
         cols[f"column {weights!r}"] = W = read(weights, "weights")
+        chosen["weights"] = weights
     extra_arrays = {}
     for name, col in extra_cols.items():
         cols[f"column {col!r}"] = extra_arrays[name] = read(col, f"extra feature {name!r}")
+        chosen[name] = col
+    G = None
+    if group is not None:
+        raw = table.column(group, "group")
+        G = np.asarray([str(v) for v in (raw.tolist() if hasattr(raw, "tolist") else raw)])
+        cols[f"column {group!r}"] = G
+        chosen["group"] = group
     n_rows = _check_lengths(cols)
     if n_rows == 0:
         raise ValueError(f"{table.what} has no rows (no runs)")
@@ -529,17 +690,18 @@ def load_runs(
         _check_values(
             D, f"D derived as column {compute!r} / (6 * column {n!r})", where, positive=True
         )
-    return Runs(N=N, D=D, loss=L, weights=W, extra=extra_arrays)
+    return Runs(N=N, D=D, loss=L, weights=W, extra=extra_arrays, group=G, columns=chosen)
 
 
 _UNSET = object()
 _LOAD_DEFAULTS: dict[str, Any] = {
-    "n": "N",
-    "d": "D",
-    "loss": "loss",
+    "n": None,
+    "d": None,
+    "loss": None,
     "compute": None,
     "weights": None,
     "extra": None,
+    "group": None,
 }
 
 

@@ -50,20 +50,25 @@ def _optimal_table(params, budgets: Sequence[float]) -> list[str]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
+    from scaling_jax.data import load_runs
     from scaling_jax.fitting.multistart import fit
 
-    result = fit(
+    runs = load_runs(
         args.data,
-        law=_resolve_law(args.law),
-        starts=args.starts,
-        delta=args.delta,
-        mode=args.mode,
-        seed=args.seed,
         n=args.n_col,
         d=args.d_col,
         loss=args.loss_col,
         compute=args.compute_col,
         extra={"U": args.unique_col} if args.unique_col else None,
+    )
+    print(echo_columns(runs))
+    result = fit(
+        runs,
+        law=_resolve_law(args.law),
+        starts=args.starts,
+        delta=args.delta,
+        mode=args.mode,
+        seed=args.seed,
     )
     print(result.summary())
     if result.law == "chinchilla":
@@ -73,6 +78,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         result.to_json(args.out)
         print(f"wrote {args.out}")
     return 0
+
+
+def echo_columns(runs) -> str:
+    """One line naming the columns `load_runs` chose for each role."""
+    cols = dict(runs.columns or {})
+    return "columns: " + ", ".join(f"{k} <- {v!r}" for k, v in cols.items())
 
 
 def _resolve_law(spec: str):
@@ -124,10 +135,12 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     from . import extrapolate as laws_cli
     from . import lifetime as lifetime_cli
     from . import optimal as optimal_cli
+    from . import predict as predict_cli
     from . import presets as presets_cli
 
     optimal_cli.register_cli(sub)
     presets_cli.register_cli(sub)
+    predict_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)
     laws_cli.register_cli(sub)
     bootstrap_cli.register_cli(sub)
@@ -149,9 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit_p = sub.add_parser("fit", help="fit a law to a CSV of training runs")
     fit_p.add_argument("data", help="CSV file with one row per training run")
-    fit_p.add_argument("--n-col", default="N", help="column of parameter counts (default N)")
-    fit_p.add_argument("--d-col", default="D", help="column of training tokens (default D)")
-    fit_p.add_argument("--loss-col", default="loss", help="column of final losses")
+    fit_p.add_argument(
+        "--n-col", default=None, help="column of parameter counts (default: params/N/...)"
+    )
+    fit_p.add_argument(
+        "--d-col", default=None, help="column of training tokens (default: tokens/D/...)"
+    )
+    fit_p.add_argument(
+        "--loss-col", default=None, help="column of final losses (default: loss/eval_loss/...)"
+    )
     fit_p.add_argument(
         "--compute-col", default=None, help="derive D = C/(6N) from this FLOPs column"
     )

@@ -49,9 +49,9 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--budgets", type=positive_floats("--budgets"), default=[1e21, 5.76e23], help="FLOPs list"
     )
-    p.add_argument("--n-col", default="N")
-    p.add_argument("--d-col", default="D")
-    p.add_argument("--loss-col", default="loss")
+    p.add_argument("--n-col", default=None, help="default: params/N/model_size/n_params")
+    p.add_argument("--d-col", default=None, help="default: tokens/D/n_tokens")
+    p.add_argument("--loss-col", default=None, help="default: loss/test_loss/eval_loss")
     p.add_argument("--compute-col", default=None, help="derive D = C/(6N) from this column")
     p.add_argument("--starts", type=_parse_starts, default="warm", help="warm | grid | N")
     p.add_argument("--scheme", choices=("points", "groups", "residual"), default="points")

@@ -28,8 +28,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
-from scaling_jax.data import Runs, as_runs, check_enough_points
+from scaling_jax.data import Runs, as_runs, check_enough_points, runs_from_json, runs_to_json
 from scaling_jax.fitting.objective import FitData, make_objective
+from scaling_jax.fitting.options import (
+    LOSSES,
+    constrained_law,
+    fit_options,
+    make_loss_objective,
+    prepare_runs,
+)
 from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
 from scaling_jax.laws import Law, get_law, validate_law
 
@@ -114,6 +121,8 @@ class FitResult:
         session includes compilation).
       options: the settings used (mode, tolerances, ...).
       warnings: anything the user must know (e.g. the best start did not converge).
+      data: the fitted runs (`Runs`), which `predict` reads for the residual noise and the
+        data range; None for results written before it was stored.
     """
 
     law: str
@@ -133,6 +142,7 @@ class FitResult:
     timings: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    data: Runs | None = None
 
     @property
     def converged(self) -> bool:
@@ -191,6 +201,8 @@ class FitResult:
             "options": dict(self.options),
             "warnings": list(self.warnings),
         }
+        if self.data is not None:
+            blob["data"] = runs_to_json(self.data)
         if include_starts:
             blob["starts"] = self.starts.to_dict()
         return blob
@@ -238,6 +250,7 @@ class FitResult:
             timings=dict(blob.get("timings", {})),
             options=dict(blob.get("options", {})),
             warnings=tuple(blob.get("warnings", ())),
+            data=runs_from_json(blob["data"]) if blob.get("data") else None,
         )
 
     @classmethod
@@ -324,6 +337,15 @@ def fit(
     basin_atol: float = 1e-12,
     dtype: Any = "float64",
     mesh: jax.sharding.Mesh | None = None,
+    fixed: dict[str, float] | None = None,
+    tied: Any = None,
+    loss: str = "huber_log",
+    asymmetric: float = 1.0,
+    weights: Any = None,
+    n_kind: str = "total",
+    vocab: Any = None,
+    d_model: Any = None,
+    untied_embeddings: bool = False,
     **load_kwargs: Any,
 ) -> FitResult:
     """Fit a scaling law by multi-start Huber/L-BFGS on log-loss.
@@ -348,21 +370,49 @@ def fit(
         ``"float32"``.
       mesh: a 1-D `jax.sharding.Mesh` to shard the starts over several devices (GPUs, or
         CPU devices forced with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``).
+      fixed: parameters held at given values, natural names (``{"E": 1.69}``) or fit
+        coordinates (``{"e": 0.52}``); any subset.
+      tied: groups of parameters fitted as one value, e.g. ``[("alpha", "beta")]``.
+      loss: ``"huber_log"`` (default), ``"ls_log"`` or ``"ls_raw"`` (see `fitting.options`);
+        for a table, any other string names its loss column (as ``load_runs(loss=...)``).
+      asymmetric: weight of over-predictions relative to under-predictions (1: symmetric).
+      weights: per-run weights (n,) or ``"inverse_variance"`` (from replicate runs).
+      n_kind, vocab, d_model, untied_embeddings: ``n_kind="non_embedding"`` fits on
+        N - vocab * d_model (see `fitting.options.non_embedding_params`).
+
+    Fixed and tied parameters reparameterize the law (`fitting.options.constrained_law`): the
+    solver sees only the free coordinates, and the per-start table holds those; ``theta``,
+    ``params`` and ``param_names`` of the result are the full law's.
     """
     t_total = time.perf_counter()
-    law = get_law(law)
-    runs = as_runs(data, **load_kwargs)
+    base_law = get_law(law)
+    if isinstance(loss, str) and loss not in LOSSES and not isinstance(data, Runs):
+        load_kwargs["loss"], loss = loss, "huber_log"  # a loss *column* of a table
+    fopts = fit_options(loss, asymmetric, fixed, tied)
+    constrained = constrained_law(base_law, dict(fopts.fixed), fopts.tied)
+    law = constrained.law
+    runs, prepared = prepare_runs(
+        as_runs(data, **load_kwargs), weights, n_kind, vocab, d_model, untied_embeddings
+    )
     check_enough_points(runs, law.n_params, law.name)
     if not (isinstance(delta, (int, float)) and math.isfinite(delta) and delta > 0):
         raise ValueError(f"delta must be a positive finite number, got {delta!r}")
     if mode not in ("full", "fast"):
         raise ValueError(f"mode={mode!r}: use 'full' or 'fast'")
     dt = _resolve_dtype(dtype)
+    if constrained.law is not base_law and not isinstance(starts, (str, int, np.integer)):
+        full = np.asarray(starts, np.float64)
+        if full.ndim >= 1 and full.shape[-1] == base_law.n_params != law.n_params:
+            starts = np.asarray(constrained.reduce(full))  # starts given in full coordinates
     theta0 = make_starts(law, starts, seed).astype(dt)
     # A user law returning NaN or the wrong shape gets a clear error here, not deep in JAX.
     validate_law(law, runs, theta0)
     fdata = fit_data(runs, law, delta, dt)
-    objective = make_objective(law.log_loss)
+    objective = (
+        make_objective(law.log_loss)
+        if fopts.default_objective
+        else make_loss_objective(law.log_loss, fopts.loss, fopts.asymmetric)
+    )
     opts = SolverOptions(
         max_iter=max_iter, max_evals=max_evals, ftol=ftol, gtol=gtol, history=history
     )
@@ -453,8 +503,8 @@ def fit(
     params = type(params)(*(float(v) for v in params)) if hasattr(params, "_fields") else params
     return FitResult(
         law=law.name,
-        param_names=law.param_names,
-        theta=np.asarray(best_theta, np.float64),
+        param_names=base_law.param_names,
+        theta=np.asarray(constrained.expand(jnp.asarray(best_theta)), np.float64),
         params=params,
         objective=best_f,
         best_start=best,
@@ -486,6 +536,10 @@ def fit(
             "polish_starts": polish_starts,
             "polish_steps": polish_steps,
             "dtype": str(dt),
+            **fopts.to_dict(),
+            "n_free": law.n_params,
+            **prepared,
         },
         warnings=tuple(warnings),
+        data=runs,
     )

@@ -540,7 +540,7 @@ def _candidates(columns: Sequence[Any], role: str) -> list[Any]:
 
 def _detect(table: _Table, role: str, required: bool = True) -> str | None:
     """The one column matching `role`'s conventional names; ValueError if none or several."""
-    found = _candidates(table.columns, role)
+    found = list(dict.fromkeys(_candidates(table.columns, role)))
     if len(found) > 1:
         raise ValueError(
             f"ambiguous {_ROLE_WORDS[role]} column in {table.what}: candidates {found!r}; "
@@ -694,14 +694,15 @@ def load_runs(
 
 
 _UNSET = object()
-_LOAD_DEFAULTS: dict[str, Any] = {
-    "n": None,
-    "d": None,
-    "loss": None,
-    "compute": None,
-    "weights": None,
-    "extra": None,
-    "group": None,
+# Values of each load option that mean "the default" (None, or the former fixed names).
+_LOAD_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "n": (None, "N"),
+    "d": (None, "D"),
+    "loss": (None, "loss"),
+    "compute": (None,),
+    "weights": (None,),
+    "extra": (None,),
+    "group": (None,),
 }
 
 
@@ -711,7 +712,7 @@ def as_runs(data: Any, **kwargs: Any) -> Runs:
     Column options other than `load_runs`'s defaults make no sense for a `Runs` and raise.
     """
     if isinstance(data, Runs):
-        unused = {k: v for k, v in kwargs.items() if _LOAD_DEFAULTS.get(k, _UNSET) != v}
+        unused = {k: v for k, v in kwargs.items() if v not in _LOAD_DEFAULTS.get(k, (_UNSET,))}
         if unused:
             raise ValueError(f"column options {unused} do not apply to an existing Runs")
         return data

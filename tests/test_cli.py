@@ -77,7 +77,7 @@ def test_fit_command_writes_json_and_prints_summary(tmp_path, capsys):
         ("N,D,loss\n", "no data rows"),
         ("N,D,loss\n1e8,1e9,3.0\n1e9,abc,2.5\n", "non-numeric value 'abc'"),
         ("N,D,loss\n1e8,1e9,3.0\n1e9,-1e10,2.5\n", "D"),
-        ("N,tokens,loss\n1e8,1e9,3.0\n", "'D'"),
+        ("N,toks,loss\n1e8,1e9,3.0\n", "no training-tokens column"),
     ],
 )
 def test_bad_input_gives_a_clear_error(tmp_path, capsys, content, message):

@@ -360,7 +360,7 @@ def test_mapping_problems():
     cols = {"N": N, "D": D[:3], "loss": LOSS}
     with pytest.raises(ValueError, match=r"mismatched lengths: column 'N' has 5, column 'D' has 3"):
         load_runs(cols)
-    with pytest.raises(ValueError, match=r"column 'loss' \(loss\) not found in the mapping"):
+    with pytest.raises(ValueError, match=r"no loss column in the mapping: looked for \['loss'"):
         load_runs({"N": N, "D": D})
     with pytest.raises(ValueError, match="the mapping has no rows"):
         load_runs({"N": [], "D": [], "loss": []})

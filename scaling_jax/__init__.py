@@ -32,6 +32,7 @@ from .fitting import (  # noqa: E402
     fit,
     fit_links,
     load_bootstrap,
+    predict,
 )
 from .flops import Architecture, training_flops  # noqa: E402
 from .laws import (  # noqa: E402
@@ -80,6 +81,7 @@ __all__ = [
     "load_bootstrap",
     "compare_laws",
     "fit_links",
+    "predict",
     # sizing
     "compute_optimal",
     "Allocation",

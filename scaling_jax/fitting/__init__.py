@@ -4,6 +4,7 @@ bootstrap, out-of-sample extrapolation checks and loss -> metric link fits."""
 from .extrapolation import ExtrapolationTable, compare_laws
 from .link_fit import LinkFit, fit_links
 from .multistart import FitResult, StartsTable, fit, make_starts
+from .prediction import Prediction, predict
 from .resampling import BootstrapResult, bootstrap, load_bootstrap
 
 __all__ = [
@@ -18,4 +19,6 @@ __all__ = [
     "ExtrapolationTable",
     "fit_links",
     "LinkFit",
+    "predict",
+    "Prediction",
 ]

@@ -57,7 +57,7 @@ def test_user_law_fit_matches_scipy_lbfgsb():
     law = _law()
     assert laws.validate_law(law, runs) == 8
     res = sj.fit(runs, law=law, polish_starts=4)
-    assert res.law == "size_only" and set(res.params_dict) == {"A", "E", "alpha"}
+    assert res.law is law and set(res.params_dict) == {"A", "E", "alpha"}
     objective = make_objective(law.log_loss)
     fdata = fit_data(runs, law, 1e-3, jnp.float64)
     f = jax.jit(lambda t: objective(t, fdata))

@@ -100,7 +100,7 @@ def test_frozen_fit_recovers_decay_constants():
     assert laws.validate_law(law, runs) == 36
     starts = np.log([[2.0, 2.0], [40.0, 20.0]])
     res = sj.fit(runs, law=law, starts=starts)
-    assert res.law == "data_constrained_frozen"
+    assert res.law.name == "data_constrained_frozen"
     assert isinstance(res.params, laws.DataConstrainedParams)
     assert abs(res.params.R_D / P.R_D - 1) <= 1e-6
     assert abs(res.params.R_N / P.R_N - 1) <= 1e-6

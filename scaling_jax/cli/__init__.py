@@ -71,7 +71,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     print(result.summary())
-    if result.law == "chinchilla":
+    if result.law.name == "chinchilla":
         print("compute-optimal allocation (closed form, C = 6ND):")
         print("\n".join(_optimal_table(result.params, DEMO_BUDGETS)))
     if args.out:

@@ -38,7 +38,7 @@ from scaling_jax.fitting.options import (
     prepare_runs,
 )
 from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
-from scaling_jax.laws import Law, get_law, validate_law
+from scaling_jax.laws import Law, get_law, saved_law, validate_law
 
 __all__ = ["fit", "FitResult", "StartsTable", "make_starts", "fit_data", "write_json_atomic"]
 
@@ -105,10 +105,11 @@ class FitResult:
     """Outcome of `fit`.
 
     Attributes:
-      law: the law's name.
+      law: the fitted `Law` itself (JSON stores its name; see `from_json`).
       param_names: names of the fit coordinates (e.g. a, b, e, alpha, beta).
       theta: best point in fit coordinates (log-space for Chinchilla).
-      params: best natural parameters (e.g. `ChinchillaParams` of floats).
+      params: best natural parameters, the law's own NamedTuple of floats (e.g.
+        `ChinchillaParams`).
       objective: summed Huber objective at the best point.
       best_start: index of the start the best point came from.
       best_status: that start's L-BFGS status name.
@@ -125,7 +126,7 @@ class FitResult:
         data range; None for results written before it was stored.
     """
 
-    law: str
+    law: Law
     param_names: tuple[str, ...]
     theta: np.ndarray
     params: Any
@@ -156,7 +157,7 @@ class FitResult:
     def summary(self) -> str:
         """A readable multi-line summary of the fit."""
         lines = [
-            f"scaling_jax fit: law={self.law}, {self.n_points} runs, delta={self.delta:g}, "
+            f"scaling_jax fit: law={self.law.name}, {self.n_points} runs, delta={self.delta:g}, "
             f"{len(self.starts)} starts ({self.options.get('mode', 'full')} mode)",
             f"  best objective (summed Huber): {self.objective:.12e}",
             f"  starts in the best basin (objective within {self.basin_rtol:g} rel.): "
@@ -184,7 +185,7 @@ class FitResult:
 
     def to_dict(self, include_starts: bool = True) -> dict[str, Any]:
         blob: dict[str, Any] = {
-            "law": self.law,
+            "law": self.law.name,
             "param_names": list(self.param_names),
             "theta": self.theta.tolist(),
             "params": self.params_dict,
@@ -212,13 +213,11 @@ class FitResult:
         write_json_atomic(path, self.to_dict(include_starts))
 
     @classmethod
-    def from_dict(cls, blob: dict[str, Any]) -> FitResult:
+    def from_dict(cls, blob: dict[str, Any], law: Law | None = None) -> FitResult:
+        """Rebuild a result from `to_dict` output; `law` is required for a user law."""
         theta = np.asarray(blob["theta"], np.float64)
-        try:
-            params = get_law(blob["law"]).to_params(jnp.asarray(theta))
-            params = type(params)(*(float(v) for v in params))
-        except (ValueError, TypeError):
-            params = dict(blob["params"])
+        law = saved_law(blob["law"], blob["param_names"], law)
+        params = _float_params(law, theta)
         starts = blob.get("starts")
         k = len(theta)
         empty = np.zeros((0, k))
@@ -233,7 +232,7 @@ class FitResult:
             )
         )
         return cls(
-            law=blob["law"],
+            law=law,
             param_names=tuple(blob["param_names"]),
             theta=theta,
             params=params,
@@ -254,8 +253,16 @@ class FitResult:
         )
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> FitResult:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+    def from_json(cls, path: str | os.PathLike[str], law: Law | None = None) -> FitResult:
+        """Read a result written by `to_json`. A registry law is reloaded by its stored name;
+        for a user law pass the same `Law` object (``law=custom_law(...)``)."""
+        return cls.from_dict(json.loads(Path(path).read_text()), law)
+
+
+def _float_params(law: Law, theta: np.ndarray) -> Any:
+    """The law's natural-parameter NamedTuple at `theta`, leaves as Python floats."""
+    params = law.to_params(jnp.asarray(theta))
+    return type(params)(*(float(v) for v in params)) if hasattr(params, "_fields") else params
 
 
 def make_starts(law: Law, starts: Any = "grid", seed: int = 0) -> np.ndarray:
@@ -499,13 +506,12 @@ def fit(
             "only one start reached the best basin; the optimum may not be the global one "
             "(try more starts)"
         )
-    params = law.to_params(jnp.asarray(best_theta))
-    params = type(params)(*(float(v) for v in params)) if hasattr(params, "_fields") else params
+    full_theta = np.asarray(constrained.expand(jnp.asarray(best_theta)), np.float64)
     return FitResult(
-        law=law.name,
+        law=base_law,
         param_names=base_law.param_names,
-        theta=np.asarray(constrained.expand(jnp.asarray(best_theta)), np.float64),
-        params=params,
+        theta=full_theta,
+        params=_float_params(base_law, full_theta),
         objective=best_f,
         best_start=best,
         best_status=best_status,

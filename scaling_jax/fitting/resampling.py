@@ -89,7 +89,7 @@ from scaling_jax.data import Runs, as_runs, check_enough_points
 from scaling_jax.fitting.multistart import fit, fit_data, make_starts
 from scaling_jax.fitting.objective import FitData, huber, make_objective
 from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
-from scaling_jax.laws import Law, get_law
+from scaling_jax.laws import ChinchillaParams, Law, get_law, law_loss_fn, saved_law
 from scaling_jax.sizing.optimal import compute_optimal
 
 __all__ = [
@@ -246,24 +246,39 @@ def predicted_loss(params: Any, N: Array, D: Array) -> Array:
     return E + A / jnp.power(N[None], alpha) + B / jnp.power(D[None], beta)
 
 
-def derived_quantities(params: Any, budgets: Any = None, points: Any = None) -> dict[str, Array]:
+def derived_quantities(
+    params: Any, budgets: Any = None, points: Any = None, *, law: Law | None = None
+) -> dict[str, Array]:
     """Quantities derived from per-resample params, vectorized (jit/vmap-able).
 
     Args:
-      params: Chinchilla params whose leaves have a leading resample axis (R,).
+      params: natural params whose leaves have a leading resample axis (R,).
       budgets: training budgets C (FLOPs), shape (nC,) -> N_opt, D_opt, tokens_per_param (R, nC).
       points: (N, D) arrays of shape (nP,) -> predicted loss (R, nP) in nats/token.
+      law: the `Law` the params belong to (default: Chinchilla). Chinchilla params give the
+        exponents a, b and the closed-form optimum; any other law that reads only N and D gets
+        N_opt, D_opt, tokens_per_param from the numeric compute-optimal solver and the loss
+        from its own prediction (a, b are Chinchilla closed forms and are left out).
     """
-    a, b = exponents(params)
-    out: dict[str, Array] = {"a": a, "b": b}
+    closed = isinstance(params, ChinchillaParams) if law is not None else True
+    needs_loss = not closed and (budgets is not None or points is not None)
+    loss_fn = law_loss_fn(law) if needs_loss else None
+    out: dict[str, Array] = {}
+    if closed:
+        a, b = exponents(params)
+        out.update(a=a, b=b)
     if budgets is not None:
         c = jnp.atleast_1d(jnp.asarray(budgets, float))
-        n, d = compute_optimal(params, c, params_batch=True)
+        n, d = compute_optimal(params, c, loss_fn=loss_fn, params_batch=True)
         out.update(N_opt=n, D_opt=d, tokens_per_param=d / n)
     if points is not None:
         N, D = points
         N, D = (jnp.atleast_1d(jnp.asarray(v, float)) for v in (N, D))
-        out["loss"] = predicted_loss(params, N, D)
+        if closed:
+            out["loss"] = predicted_loss(params, N, D)
+        else:
+            N, D = jnp.broadcast_arrays(N, D)
+            out["loss"] = jax.vmap(lambda p: loss_fn(p, N, D))(params)
     return out
 
 
@@ -344,7 +359,8 @@ class BootstrapResult:
     """Per-resample best fits of a bootstrap, and intervals for everything derived from them.
 
     Attributes:
-      law: the law's name; param_names: fit coordinates (a, b, e, alpha, beta).
+      law: the fitted `Law` itself (JSON stores its name; see `from_json`);
+      param_names: its fit coordinates (a, b, e, alpha, beta for Chinchilla).
       indices: (R,) resample ids (resample i depends only on (seed, i)).
       theta: (R, k) best point per resample, fit coordinates.
       objective: (R,) its summed Huber objective; grad_norm: (R,) max |gradient| there.
@@ -356,7 +372,7 @@ class BootstrapResult:
       config: the configuration (as in the manifest); timings: wall seconds.
     """
 
-    law: str
+    law: Law
     param_names: tuple[str, ...]
     indices: np.ndarray
     theta: np.ndarray
@@ -375,22 +391,18 @@ class BootstrapResult:
         return len(self.indices)
 
     @property
-    def _law(self) -> Law:
-        return get_law(self.law)
-
-    @property
     def params(self) -> Any:
-        """Natural params pytree (e.g. `ChinchillaParams`) of arrays with leading axis R."""
+        """The law's natural-params NamedTuple (e.g. `ChinchillaParams`) of arrays (R,)."""
         return self._natural(self.theta)
 
     @property
     def params_hat(self) -> Any:
         """Natural params of the full-data fit (floats)."""
-        p = self._law.to_params(jnp.asarray(self.theta_hat))
+        p = self.law.to_params(jnp.asarray(self.theta_hat))
         return type(p)(*(float(v) for v in p))
 
     def _natural(self, theta: np.ndarray) -> Any:
-        p = self._law.to_params(jnp.asarray(theta))
+        p = self.law.to_params(jnp.asarray(theta))
         return type(p)(*(np.asarray(v) for v in p))
 
     def _table(self, theta: np.ndarray | None) -> np.ndarray | None:
@@ -452,7 +464,8 @@ class BootstrapResult:
         """Per-resample derived quantities (see `derived_quantities`), numpy arrays (R, ...)."""
         _check_budgets(budgets)
         return {
-            k: np.asarray(v) for k, v in derived_quantities(self.params, budgets, points).items()
+            k: np.asarray(v)
+            for k, v in derived_quantities(self.params, budgets, points, law=self.law).items()
         }
 
     def derived_intervals(
@@ -464,12 +477,14 @@ class BootstrapResult:
     ) -> dict[str, dict[str, np.ndarray]]:
         """name -> {"estimate", "low", "high", "stderr"} for a, b, N_opt, D_opt, ... ."""
         _check_budgets(budgets)
-        boot = derived_quantities(self.params, budgets, points)
-        hat = derived_quantities(self._natural(self.theta_hat[None]), budgets, points)
+        boot = derived_quantities(self.params, budgets, points, law=self.law)
+        hat = derived_quantities(
+            self._natural(self.theta_hat[None]), budgets, points, law=self.law
+        )
         jack = (
             None
             if self.jackknife is None
-            else derived_quantities(self._natural(self.jackknife), budgets, points)
+            else derived_quantities(self._natural(self.jackknife), budgets, points, law=self.law)
         )
         out = {}
         for name, samples in boot.items():
@@ -494,7 +509,7 @@ class BootstrapResult:
         se, iv, hat = self.stderr(), self.interval(level), self.params_hat._asdict()
         cfg = self.config
         lines = [
-            f"scaling_jax bootstrap: law={self.law}, {len(self)} resamples "
+            f"scaling_jax bootstrap: law={self.law.name}, {len(self)} resamples "
             f"(scheme={cfg.get('scheme')}, starts={cfg.get('starts')}, seed={cfg.get('seed')}), "
             f"{cfg.get('n_points')} runs",
             f"  full-data objective {self.objective_hat:.10e}; resample status: "
@@ -506,14 +521,17 @@ class BootstrapResult:
             lines.append(
                 f"  {k:>8} {hat[k]:>12.6g} {se[k]:>12.4g}   [{iv[k][0]:.6g}, {iv[k][1]:.6g}]"
             )
-        d = self.derived_intervals(budgets=list(budgets), level=level)
+        nd_law = set(self.law.feature_names) <= {"N", "D"}
+        d = self.derived_intervals(budgets=list(budgets), level=level) if nd_law else {}
         for k in ("a", "b"):
+            if k not in d:
+                continue
             v = d[k]
             lines.append(
                 f"  {k:>8} {float(v['estimate']):>12.6g} {float(v['stderr']):>12.4g}   "
                 f"[{float(v['low']):.6g}, {float(v['high']):.6g}]"
             )
-        for j, c in enumerate(budgets):
+        for j, c in enumerate(budgets if d else ()):
             for k in ("N_opt", "D_opt", "tokens_per_param"):
                 v = d[k]
                 lines.append(
@@ -530,7 +548,7 @@ class BootstrapResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": _FORMAT,
-            "law": self.law,
+            "law": self.law.name,
             "param_names": list(self.param_names),
             "indices": self.indices.tolist(),
             "theta": self.theta.tolist(),
@@ -553,14 +571,16 @@ class BootstrapResult:
         write_json_atomic(path, self.to_dict())
 
     @classmethod
-    def from_dict(cls, blob: Mapping[str, Any]) -> BootstrapResult:
+    def from_dict(cls, blob: Mapping[str, Any], law: Law | None = None) -> BootstrapResult:
+        """Rebuild a result from `to_dict` output; `law` is required for a user law."""
+
         def arr(key: str, dtype: Any = np.float64) -> np.ndarray:
             return np.asarray([np.nan if v is None else v for v in blob[key]], dtype)
 
         k = len(blob["theta_hat"])
         jack = blob.get("jackknife")
         return cls(
-            law=blob["law"],
+            law=saved_law(blob["law"], blob["param_names"], law),
             param_names=tuple(blob["param_names"]),
             indices=np.asarray(blob["indices"], np.int64),
             theta=np.asarray(blob["theta"], np.float64).reshape(-1, k),
@@ -577,8 +597,10 @@ class BootstrapResult:
         )
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> BootstrapResult:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+    def from_json(cls, path: str | os.PathLike[str], law: Law | None = None) -> BootstrapResult:
+        """Read a result written by `to_json`. A registry law is reloaded by its stored name;
+        for a user law pass the same `Law` object (``law=custom_law(...)``)."""
+        return cls.from_dict(json.loads(Path(path).read_text()), law)
 
     def to_csv(
         self,
@@ -595,7 +617,7 @@ class BootstrapResult:
         rows = [("quantity", "estimate", "stderr", f"low_{level:g}", f"high_{level:g}")]
         rows += [(k, hat[k], se[k], *iv[k]) for k in self.natural_names]
         d = self.derived_intervals(budgets, points, level, method)
-        labels: dict[str, list[str]] = {"a": ["a"], "b": ["b"]}
+        labels: dict[str, list[str]] = {k: [k] for k in ("a", "b") if k in d}
         if budgets is not None:
             cs = np.atleast_1d(np.asarray(budgets, float))
             for k in ("N_opt", "D_opt", "tokens_per_param"):
@@ -1050,7 +1072,7 @@ def bootstrap(
         jack = _jackknife(plan, runs, scheme, groups, out_path, size)
     jack_s = time.perf_counter() - t0
     return BootstrapResult(
-        law=law.name,
+        law=law,
         param_names=law.param_names,
         indices=merged["indices"].astype(np.int64),
         theta=merged["theta"].astype(np.float64),
@@ -1125,10 +1147,16 @@ def _jackknife(
     return theta
 
 
-def load_bootstrap(out_dir: str | os.PathLike[str], data: Any, **kwargs: Any) -> BootstrapResult:
+def load_bootstrap(
+    out_dir: str | os.PathLike[str],
+    data: Any,
+    law: str | Law = "chinchilla",
+    **kwargs: Any,
+) -> BootstrapResult:
     """Merge the chunk files of a finished (possibly multi-host) run in `out_dir`.
 
-    Re-runs `bootstrap` with ``process=(0, 1)`` on the same configuration: every resample already
-    on disk is loaded, none is recomputed; missing ones are computed here.
+    Re-runs `bootstrap` with ``process=(0, 1)`` on the same configuration (the same `law`
+    object for a user law): every resample already on disk is loaded, none is recomputed;
+    missing ones are computed here.
     """
-    return bootstrap(data, out_dir=out_dir, process=(0, 1), **kwargs)
+    return bootstrap(data, law, out_dir=out_dir, process=(0, 1), **kwargs)

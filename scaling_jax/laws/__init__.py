@@ -8,7 +8,7 @@
 """
 
 from . import kaplan, links
-from ._law import Law
+from ._law import Law, law_loss_fn
 from .chinchilla import (
     CHINCHILLA,
     ChinchillaLogParams,
@@ -33,10 +33,11 @@ from .data_constrained import (
     n_opt_single_epoch,
 )
 from .kaplan_nd import KAPLAN, KaplanNDParams, kaplan_grid, kaplan_nd, kaplan_nd_log_loss
-from .registry import LAWS, get_law, validate_law
+from .registry import LAWS, get_law, saved_law, validate_law
 
 __all__ = [
     "Law",
+    "law_loss_fn",
     "ChinchillaParams",
     "ChinchillaLogParams",
     "CHINCHILLA",
@@ -46,6 +47,7 @@ __all__ = [
     "from_log_params",
     "chinchilla_grid",
     "get_law",
+    "saved_law",
     "LAWS",
     "DataConstrainedParams",
     "data_constrained",

@@ -44,3 +44,31 @@ class Law(NamedTuple):
     def n_params(self) -> int:
         return len(self.param_names)
 
+
+_LOSS_FNS: dict[Law, Callable[[Any, Array, Array], Array]] = {}
+
+
+def law_loss_fn(law: Law) -> Callable[[Any, Array, Array], Array]:
+    """``loss_fn(params, N, D) -> loss`` (nats/token) of a law that reads only N and D.
+
+    `params` is the law's natural-parameter pytree (what `to_params` returns, e.g. a fit's
+    ``.params``); this is the form the sizing solvers (`compute_optimal`, `allocation`, ...)
+    take, so a fitted user law flows into them unchanged. One function per law, so JAX's
+    tracing caches are reused across calls.
+    """
+    extra = set(law.feature_names) - {"N", "D"}
+    if extra:
+        raise ValueError(
+            f"law {law.name!r} reads features {sorted(extra)} besides N and D; a loss of "
+            "(N, D) alone is not defined for it"
+        )
+    if law not in _LOSS_FNS:
+        import jax.numpy as jnp  # noqa: PLC0415 -- keeps this module free of JAX at import
+
+        def loss_fn(params: Any, N: Array, D: Array) -> Array:
+            theta = law.from_params(params)
+            return jnp.exp(law.log_loss(theta, {"N": N, "D": D}))
+
+        _LOSS_FNS[law] = loss_fn
+    return _LOSS_FNS[law]
+

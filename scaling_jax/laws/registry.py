@@ -34,6 +34,30 @@ def get_law(law: str | Law) -> Law:
         raise ValueError(f"unknown law {law!r}; known: {sorted(LAWS)}") from None
 
 
+def saved_law(name: str, param_names: Any, law: Law | None = None) -> Law:
+    """The `Law` a saved result (JSON) was fitted with.
+
+    A registry law is looked up by its stored `name`; a user law is not in the registry and
+    must be passed as `law` (the same `custom_law(...)` object that was fitted). Either way
+    the law's fit coordinates must match the stored `param_names`.
+    """
+    if law is None:
+        if name not in LAWS:
+            raise ValueError(
+                f"the result was fitted with law {name!r}, which is not in the registry "
+                f"(known: {sorted(LAWS)}); pass the law itself: from_json(path, law=...)"
+            )
+        law = LAWS[name]
+    elif not isinstance(law, Law):
+        law = get_law(law)
+    if tuple(law.param_names) != tuple(param_names):
+        raise ValueError(
+            f"law {law.name!r} has fit coordinates {tuple(law.param_names)}, but the saved "
+            f"result (law {name!r}) has {tuple(param_names)}"
+        )
+    return law
+
+
 
 def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
     """Check that `law` can be fitted to `runs`; raise a clear ValueError if not.

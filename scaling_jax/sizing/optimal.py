@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_jax.laws import ChinchillaParams, chinchilla
+from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
 
 Array = Any
 LossFn = Callable[[Any, Array, Array], Array]
@@ -93,6 +93,7 @@ def compute_optimal(
     *,
     loss_fn: LossFn | None = None,
     flops_fn: FlopsFn | None = None,
+    law: Law | None = None,
     params_batch: bool = False,
     method: str = "auto",
     **solver_kwargs: Any,
@@ -105,7 +106,12 @@ def compute_optimal(
     array-valued constants like NumPy; with ``params_batch=True`` the leading axis of every
     params leaf is a sample axis and the result has shape (samples, *compute.shape).
     jit/vmap/grad-able.
+
+    `law` (a `Law`, e.g. a fit's ``.law``) supplies `loss_fn` from the law itself, so a fitted
+    user law flows in unchanged: ``compute_optimal(res.params, C, law=res.law)``.
     """
+    if law is not None and loss_fn is None and not isinstance(params, ChinchillaParams):
+        loss_fn = law_loss_fn(law)
     if method not in ("auto", "closed", "numeric"):
         raise ValueError(f"method must be 'auto', 'closed' or 'numeric', got {method!r}")
     _check_positive("compute", compute)

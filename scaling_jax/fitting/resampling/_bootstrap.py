@@ -1,0 +1,125 @@
+"""`bootstrap`: plan (`_plan`) -> run (`_run`) -> merge (`_merge`)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from scaling_jax.laws import Law
+
+from ._merge import gather, to_result
+from ._plan import make_job
+from ._result import BootstrapResult
+from ._run import run_chunks, run_jackknife
+
+
+def bootstrap(
+    data: Any,
+    law: str | Law = "chinchilla",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    *,
+    starts: Any = "warm",
+    scheme: str = "points",
+    grid: Any = None,
+    n_extra_starts: int = 0,
+    out_dir: str | os.PathLike[str] | None = None,
+    chunk_size: int | None = None,
+    memory_budget: float | None = None,
+    delta: float = 1e-3,
+    polish_starts: int | None = None,
+    polish_steps: int = 100,
+    basin_rtol: float = 1e-6,
+    jackknife: bool = False,
+    devices: Sequence[Any] | None = None,
+    shard: str = "chunks",
+    process: tuple[int, int] | None = None,
+    dtype: Any = "float64",
+    progress: bool = True,
+    **load_kwargs: Any,
+) -> BootstrapResult:
+    """Bootstrap a scaling-law fit: `n_resamples` resampled fits, batched over resamples x starts.
+
+    Args:
+      data: a `Runs`, CSV path, DataFrame or column mapping (column names as in `load_runs`).
+      law: ``"chinchilla"`` or a `Law`.
+      n_resamples: number of resamples R; resample i is a function of (seed, i) only.
+      seed: bootstrap seed (also seeds random starts).
+      starts: ``"warm"`` (full-data optimum + `n_extra_starts` grid starts, loose L-BFGS,
+        Newton finish), ``"grid"`` (every start of `grid` per resample, L-BFGS to convergence),
+        an int (that many random starts) or an (S, k) array.
+      scheme: ``"points"``, ``"groups"`` (runs grouped by N) or ``"residual"``.
+      grid: the start grid of ``"grid"`` and of the full-data fit (default: the law's grid).
+      out_dir: folder for the manifest and per-chunk checkpoints (resumable); None keeps it in
+        memory.
+      chunk_size / memory_budget: resamples per chunk, or a budget in bytes the chunk must fit
+        (`plan_chunks`; default 2 GiB).
+      delta: Huber threshold on log-loss residuals.
+      polish_starts, polish_steps: Newton-finish the best lanes of each resample (default: all
+        lanes for ``"warm"``, 4 otherwise).
+      basin_rtol: a lane is in its resample's best basin within this relative objective gap.
+      jackknife: also fit the leave-one-out (point, or group for ``"groups"``) data sets, which
+        `BootstrapResult.interval(method="bca")` needs.
+      devices: local devices to use (default: all of ``jax.local_devices()``).
+      shard: ``"chunks"`` (default): whole chunks go to devices round-robin, so every number is
+        bit-identical whatever the device count; ``"lanes"``: each chunk's (resample, start)
+        lanes are sharded over all devices with `NamedSharding` on a 1-D `Mesh` (one big chunk
+        fills several GPUs; per-lane rounding can then differ in the last bits from a
+        single-device run, so the device count is part of the configuration).
+      process: (index, count) of this process in a multi-host run (default from
+        ``jax.process_index()`` / ``jax.process_count()``).
+      dtype: ``"float64"`` or ``"float32"``.
+      progress: show a tqdm bar with ETA (only on a terminal).
+    """
+    t_start = time.perf_counter()
+    job = make_job(
+        data,
+        law,
+        n_resamples,
+        seed,
+        starts=starts,
+        scheme=scheme,
+        grid=grid,
+        n_extra_starts=n_extra_starts,
+        out_dir=out_dir,
+        chunk_size=chunk_size,
+        memory_budget=memory_budget,
+        delta=delta,
+        polish_starts=polish_starts,
+        polish_steps=polish_steps,
+        basin_rtol=basin_rtol,
+        devices=devices,
+        shard=shard,
+        process=process,
+        dtype=dtype,
+        load_kwargs=load_kwargs,
+    )
+    results, solve_s = run_chunks(job, progress)
+    merged = gather(job, results)
+    t0 = time.perf_counter()
+    jack = run_jackknife(job) if jackknife else None
+    jack_s = time.perf_counter() - t0
+    timings = {
+        "full_fit_s": job.fit_s,
+        "solve_s": solve_s,
+        "jackknife_s": jack_s,
+        "total_s": time.perf_counter() - t_start,
+    }
+    return to_result(job, merged, jack, timings)
+
+
+def load_bootstrap(
+    out_dir: str | os.PathLike[str],
+    data: Any,
+    law: str | Law = "chinchilla",
+    **kwargs: Any,
+) -> BootstrapResult:
+    """Merge the chunk files of a finished (possibly multi-host) run in `out_dir`.
+
+    Re-runs `bootstrap` with ``process=(0, 1)`` on the same configuration (the same `law`
+    object for a user law): every resample already on disk is loaded, none is recomputed;
+    missing ones are computed here.
+    """
+    return bootstrap(data, law, out_dir=out_dir, process=(0, 1), **kwargs)

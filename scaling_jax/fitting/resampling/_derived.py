@@ -1,0 +1,74 @@
+"""Quantities derived from per-resample params (exponents, compute-optimal allocation,
+predicted loss): pure functions of a params pytree with a leading resample axis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from scaling_jax.laws import ChinchillaParams, Law, law_loss_fn
+from scaling_jax.sizing.optimal import compute_optimal
+
+Array = Any
+
+
+def exponents(params: Any) -> tuple[Array, Array]:
+    """a = beta/(alpha+beta) (N_opt ~ C^a) and b = alpha/(alpha+beta) (D_opt ~ C^b)."""
+    total = params.alpha + params.beta
+    return params.beta / total, params.alpha / total
+
+
+def tokens_per_param(params: Any, compute: Array) -> Array:
+    """Compute-optimal D_opt/N_opt (tokens per parameter) at `compute` FLOPs; (R, *C.shape)."""
+    n, d = compute_optimal(params, compute, params_batch=True)
+    return d / n
+
+
+def predicted_loss(params: Any, N: Array, D: Array) -> Array:
+    """Chinchilla loss (nats/token) at (N, D) for every resample; shape (R, *broadcast(N, D))."""
+    N, D = jnp.broadcast_arrays(jnp.asarray(N, float), jnp.asarray(D, float))
+
+    def expand(leaf: Array) -> Array:
+        leaf = jnp.asarray(leaf)
+        return leaf.reshape(leaf.shape[:1] + (1,) * N.ndim)
+
+    A, B, E, alpha, beta = (expand(v) for v in params)
+    return E + A / jnp.power(N[None], alpha) + B / jnp.power(D[None], beta)
+
+
+def derived_quantities(
+    params: Any, budgets: Any = None, points: Any = None, *, law: Law | None = None
+) -> dict[str, Array]:
+    """Quantities derived from per-resample params, vectorized (jit/vmap-able).
+
+    Args:
+      params: natural params whose leaves have a leading resample axis (R,).
+      budgets: training budgets C (FLOPs), shape (nC,) -> N_opt, D_opt, tokens_per_param (R, nC).
+      points: (N, D) arrays of shape (nP,) -> predicted loss (R, nP) in nats/token.
+      law: the `Law` the params belong to (default: Chinchilla). Chinchilla params give the
+        exponents a, b and the closed-form optimum; any other law that reads only N and D gets
+        N_opt, D_opt, tokens_per_param from the numeric compute-optimal solver and the loss
+        from its own prediction (a, b are Chinchilla closed forms and are left out).
+    """
+    closed = isinstance(params, ChinchillaParams) if law is not None else True
+    needs_loss = not closed and (budgets is not None or points is not None)
+    loss_fn = law_loss_fn(law) if needs_loss else None
+    out: dict[str, Array] = {}
+    if closed:
+        a, b = exponents(params)
+        out.update(a=a, b=b)
+    if budgets is not None:
+        c = jnp.atleast_1d(jnp.asarray(budgets, float))
+        n, d = compute_optimal(params, c, loss_fn=loss_fn, params_batch=True)
+        out.update(N_opt=n, D_opt=d, tokens_per_param=d / n)
+    if points is not None:
+        N, D = points
+        N, D = (jnp.atleast_1d(jnp.asarray(v, float)) for v in (N, D))
+        if closed:
+            out["loss"] = predicted_loss(params, N, D)
+        else:
+            N, D = jnp.broadcast_arrays(N, D)
+            out["loss"] = jax.vmap(lambda p: loss_fn(p, N, D))(params)
+    return out

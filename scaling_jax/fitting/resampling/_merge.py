@@ -1,0 +1,59 @@
+"""Merge step of `bootstrap`: gather every chunk (from memory, or from the checkpoint files
+that all processes wrote), keep resamples [0, n_resamples), and build the `BootstrapResult`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checkpoint import CHUNK_KEYS, load_chunks
+from ._plan import Job
+from ._result import BootstrapResult
+
+
+def merge_chunks(results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate in-memory chunk results, ordered by resample index."""
+    if not results:
+        return {}
+    merged = {k: np.concatenate([r[k] for r in results]) for k in CHUNK_KEYS}
+    order = np.argsort(merged["indices"], kind="stable")
+    return {k: v[order] for k, v in merged.items()}
+
+
+def gather(job: Job, results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Every resample of the run, after the other processes (if any) have written theirs."""
+    if job.process_count > 1 and not job.process_given:
+        from jax.experimental import multihost_utils  # noqa: PLC0415
+
+        multihost_utils.sync_global_devices("scaling_jax.bootstrap")
+    merged = load_chunks(job.out_path) if job.out_path is not None else merge_chunks(results)
+    if merged:
+        keep = merged["indices"] < job.n_resamples
+        merged = {k: v[keep] for k, v in merged.items()}
+    if not merged or (len(merged["indices"]) < job.n_resamples and job.process_count == 1):
+        raise RuntimeError("bootstrap finished with missing resamples; re-run to resume")
+    return merged
+
+
+def to_result(
+    job: Job,
+    merged: dict[str, np.ndarray],
+    jackknife: np.ndarray | None,
+    timings: dict[str, float],
+) -> BootstrapResult:
+    law, full = job.plan.law, job.full
+    return BootstrapResult(
+        law=law,
+        param_names=law.param_names,
+        indices=merged["indices"].astype(np.int64),
+        theta=merged["theta"].astype(np.float64),
+        objective=merged["objective"].astype(np.float64),
+        grad_norm=merged["grad_norm"].astype(np.float64),
+        status=merged["status"],
+        n_basin=merged["n_basin"],
+        n_eval=merged["n_eval"],
+        theta_hat=np.asarray(full.theta, np.float64),
+        objective_hat=float(full.objective),
+        jackknife=jackknife,
+        config={**job.config, "n_resamples": job.n_resamples, "chunk_size": job.size},
+        timings=timings,
+    )

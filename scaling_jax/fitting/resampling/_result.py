@@ -1,0 +1,308 @@
+"""`BootstrapResult`: per-resample best fits and intervals for everything derived from them."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
+from scaling_jax.fitting.solver import Status
+from scaling_jax.laws import Law, saved_law
+
+from ._checkpoint import FORMAT
+from ._derived import derived_quantities
+from ._intervals import bca_interval, percentile_interval
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Per-resample best fits of a bootstrap, and intervals for everything derived from them.
+
+    Attributes:
+      law: the fitted `Law` itself (JSON stores its name; see `from_json`);
+      param_names: its fit coordinates (a, b, e, alpha, beta for Chinchilla).
+      indices: (R,) resample ids (resample i depends only on (seed, i)).
+      theta: (R, k) best point per resample, fit coordinates.
+      objective: (R,) its summed Huber objective; grad_norm: (R,) max |gradient| there.
+      status: (R,) `solver.Status` code of the winning lane's L-BFGS run.
+      n_basin: (R,) lanes of that resample ending within ``basin_rtol`` of its best.
+      n_eval: (R,) objective evaluations spent on the resample (all its lanes).
+      theta_hat: (k,) full-data fit; objective_hat its objective.
+      jackknife: (J, k) leave-one-out (point or group) fits for BCa, or None.
+      config: the configuration (as in the manifest); timings: wall seconds.
+    """
+
+    law: Law
+    param_names: tuple[str, ...]
+    indices: np.ndarray
+    theta: np.ndarray
+    objective: np.ndarray
+    grad_norm: np.ndarray
+    status: np.ndarray
+    n_basin: np.ndarray
+    n_eval: np.ndarray
+    theta_hat: np.ndarray
+    objective_hat: float
+    jackknife: np.ndarray | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def params(self) -> Any:
+        """The law's natural-params NamedTuple (e.g. `ChinchillaParams`) of arrays (R,)."""
+        return self._natural(self.theta)
+
+    @property
+    def params_hat(self) -> Any:
+        """Natural params of the full-data fit (floats)."""
+        p = self.law.to_params(jnp.asarray(self.theta_hat))
+        return type(p)(*(float(v) for v in p))
+
+    def _natural(self, theta: np.ndarray) -> Any:
+        p = self.law.to_params(jnp.asarray(theta))
+        return type(p)(*(np.asarray(v) for v in p))
+
+    def _table(self, theta: np.ndarray | None) -> np.ndarray | None:
+        if theta is None:
+            return None
+        return np.stack(list(self._natural(theta)), axis=-1)
+
+    @property
+    def natural_names(self) -> tuple[str, ...]:
+        return tuple(self.params._fields)
+
+    def stderr(self) -> dict[str, float]:
+        """Bootstrap standard errors (sample std, ddof=1) of the natural parameters."""
+        tab = self._table(self.theta)
+        return dict(zip(self.natural_names, np.std(tab, axis=0, ddof=1).tolist(), strict=True))
+
+    def covariance(self, natural: bool = True) -> np.ndarray:
+        """Bootstrap covariance (k, k) of natural params (or of fit coordinates)."""
+        tab = self._table(self.theta) if natural else self.theta
+        return np.cov(tab, rowvar=False)
+
+    def correlation(self, natural: bool = True) -> np.ndarray:
+        """Bootstrap correlation matrix (k, k), ordered like `natural_names` / `param_names`."""
+        tab = self._table(self.theta) if natural else self.theta
+        return np.corrcoef(tab, rowvar=False)
+
+    def _interval_of(
+        self,
+        samples: np.ndarray,
+        estimate: np.ndarray,
+        jack: np.ndarray | None,
+        level: float,
+        method: str,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if method == "percentile":
+            return percentile_interval(samples, level)
+        if method == "bca":
+            if jack is None:
+                raise ValueError(
+                    "method='bca' needs jackknife fits: run bootstrap(..., jackknife=True)"
+                )
+            return bca_interval(samples, estimate, jack, level)
+        raise ValueError(f"method={method!r}: use 'percentile' or 'bca'")
+
+    def interval(
+        self, level: float = 0.95, method: str = "percentile"
+    ) -> dict[str, tuple[float, float]]:
+        """Confidence intervals of the natural parameters: name -> (low, high)."""
+        lo, hi = self._interval_of(
+            self._table(self.theta),
+            self._table(self.theta_hat[None])[0],
+            self._table(self.jackknife),
+            level,
+            method,
+        )
+        return {k: (float(a), float(b)) for k, a, b in zip(self.natural_names, lo, hi, strict=True)}
+
+    def derived(self, budgets: Any = None, points: Any = None) -> dict[str, np.ndarray]:
+        """Per-resample derived quantities (see `derived_quantities`), numpy arrays (R, ...)."""
+        check_budgets(budgets)
+        return {
+            k: np.asarray(v)
+            for k, v in derived_quantities(self.params, budgets, points, law=self.law).items()
+        }
+
+    def derived_intervals(
+        self,
+        budgets: Any = None,
+        points: Any = None,
+        level: float = 0.95,
+        method: str = "percentile",
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """name -> {"estimate", "low", "high", "stderr"} for a, b, N_opt, D_opt, ... ."""
+        check_budgets(budgets)
+        boot = derived_quantities(self.params, budgets, points, law=self.law)
+        hat = derived_quantities(self._natural(self.theta_hat[None]), budgets, points, law=self.law)
+        jack = (
+            None
+            if self.jackknife is None
+            else derived_quantities(self._natural(self.jackknife), budgets, points, law=self.law)
+        )
+        out = {}
+        for name, samples in boot.items():
+            s, est = np.asarray(samples), np.asarray(hat[name])[0]
+            lo, hi = self._interval_of(
+                s, est, None if jack is None else np.asarray(jack[name]), level, method
+            )
+            out[name] = {
+                "estimate": est,
+                "low": lo,
+                "high": hi,
+                "stderr": np.nanstd(s, axis=0, ddof=1),
+            }
+        return out
+
+    def status_counts(self) -> dict[str, int]:
+        codes, counts = np.unique(self.status, return_counts=True)
+        return {Status.name(c): int(n) for c, n in zip(codes, counts, strict=True)}
+
+    def summary(self, level: float = 0.95, budgets: Sequence[float] = (5.76e23,)) -> str:
+        """Readable summary: estimates, standard errors, intervals, derived quantities."""
+        se, iv, hat = self.stderr(), self.interval(level), self.params_hat._asdict()
+        cfg = self.config
+        lines = [
+            f"scaling_jax bootstrap: law={self.law.name}, {len(self)} resamples "
+            f"(scheme={cfg.get('scheme')}, starts={cfg.get('starts')}, seed={cfg.get('seed')}), "
+            f"{cfg.get('n_points')} runs",
+            f"  full-data objective {self.objective_hat:.10e}; resample status: "
+            + ", ".join(f"{k} {v}" for k, v in self.status_counts().items())
+            + f"; median lanes in best basin {float(np.median(self.n_basin)):g}",
+            f"  {'param':>8} {'estimate':>12} {'stderr':>12}   {int(level * 100)}% interval",
+        ]
+        for k in self.natural_names:
+            lines.append(
+                f"  {k:>8} {hat[k]:>12.6g} {se[k]:>12.4g}   [{iv[k][0]:.6g}, {iv[k][1]:.6g}]"
+            )
+        nd_law = set(self.law.feature_names) <= {"N", "D"}
+        d = self.derived_intervals(budgets=list(budgets), level=level) if nd_law else {}
+        for k in ("a", "b"):
+            if k not in d:
+                continue
+            v = d[k]
+            lines.append(
+                f"  {k:>8} {float(v['estimate']):>12.6g} {float(v['stderr']):>12.4g}   "
+                f"[{float(v['low']):.6g}, {float(v['high']):.6g}]"
+            )
+        for j, c in enumerate(budgets if d else ()):
+            for k in ("N_opt", "D_opt", "tokens_per_param"):
+                v = d[k]
+                lines.append(
+                    f"  {k}(C={c:.3g}) = {float(v['estimate'][j]):.4g}  "
+                    f"[{float(v['low'][j]):.4g}, {float(v['high'][j]):.4g}]"
+                )
+        if self.timings:
+            lines.append("  time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "law": self.law.name,
+            "param_names": list(self.param_names),
+            "indices": self.indices.tolist(),
+            "theta": self.theta.tolist(),
+            "objective": [json_float(v) for v in self.objective],
+            "grad_norm": [json_float(v) for v in self.grad_norm],
+            "status": self.status.tolist(),
+            "n_basin": self.n_basin.tolist(),
+            "n_eval": self.n_eval.tolist(),
+            "theta_hat": self.theta_hat.tolist(),
+            "objective_hat": self.objective_hat,
+            "jackknife": None if self.jackknife is None else self.jackknife.tolist(),
+            "config": self.config,
+            "timings": self.timings,
+            "stderr": self.stderr(),
+            "interval_95": {k: list(v) for k, v in self.interval(0.95).items()},
+        }
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write everything (per-resample fits included) as JSON, atomically."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: Mapping[str, Any], law: Law | None = None) -> BootstrapResult:
+        """Rebuild a result from `to_dict` output; `law` is required for a user law."""
+
+        def arr(key: str, dtype: Any = np.float64) -> np.ndarray:
+            return np.asarray([np.nan if v is None else v for v in blob[key]], dtype)
+
+        k = len(blob["theta_hat"])
+        jack = blob.get("jackknife")
+        return cls(
+            law=saved_law(blob["law"], blob["param_names"], law),
+            param_names=tuple(blob["param_names"]),
+            indices=np.asarray(blob["indices"], np.int64),
+            theta=np.asarray(blob["theta"], np.float64).reshape(-1, k),
+            objective=arr("objective"),
+            grad_norm=arr("grad_norm"),
+            status=np.asarray(blob["status"], np.int64),
+            n_basin=np.asarray(blob["n_basin"], np.int64),
+            n_eval=np.asarray(blob["n_eval"], np.int64),
+            theta_hat=np.asarray(blob["theta_hat"], np.float64),
+            objective_hat=float(blob["objective_hat"]),
+            jackknife=None if jack is None else np.asarray(jack, np.float64).reshape(-1, k),
+            config=dict(blob.get("config", {})),
+            timings=dict(blob.get("timings", {})),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str], law: Law | None = None) -> BootstrapResult:
+        """Read a result written by `to_json`. A registry law is reloaded by its stored name;
+        for a user law pass the same `Law` object (``law=custom_law(...)``)."""
+        return cls.from_dict(json.loads(Path(path).read_text()), law)
+
+    def to_csv(
+        self,
+        path: str | os.PathLike[str],
+        budgets: Any = None,
+        points: Any = None,
+        level: float = 0.95,
+        method: str = "percentile",
+    ) -> None:
+        """Summary table (quantity, estimate, stderr, low, high) as CSV, written atomically."""
+        hat = self.params_hat._asdict()
+        se = self.stderr()
+        iv = self.interval(level, method)
+        rows = [("quantity", "estimate", "stderr", f"low_{level:g}", f"high_{level:g}")]
+        rows += [(k, hat[k], se[k], *iv[k]) for k in self.natural_names]
+        d = self.derived_intervals(budgets, points, level, method)
+        labels: dict[str, list[str]] = {k: [k] for k in ("a", "b") if k in d}
+        if budgets is not None:
+            cs = np.atleast_1d(np.asarray(budgets, float))
+            for k in ("N_opt", "D_opt", "tokens_per_param"):
+                labels[k] = [f"{k}(C={c:.6g})" for c in cs]
+        if points is not None:
+            Ns, Ds = (np.atleast_1d(np.asarray(v, float)) for v in points)
+            labels["loss"] = [f"loss(N={n:.6g},D={dd:.6g})" for n, dd in zip(Ns, Ds, strict=True)]
+        for k, names in labels.items():
+            v = {f: np.atleast_1d(d[k][f]) for f in ("estimate", "stderr", "low", "high")}
+            for j, name in enumerate(names):
+                rows.append((name, v["estimate"][j], v["stderr"][j], v["low"][j], v["high"][j]))
+        text = "\n".join(
+            ",".join(c if isinstance(c, str) else repr(float(c)) for c in row) for row in rows
+        )
+        write_bytes_atomic(Path(path), (text + "\n").encode())
+
+
+def check_budgets(budgets: Any) -> None:
+    if budgets is None:
+        return
+    b = np.asarray(budgets, dtype=float)
+    if not np.all(np.isfinite(b) & (b > 0)):
+        raise ValueError(f"budgets must be finite and positive FLOPs, got {budgets!r}")

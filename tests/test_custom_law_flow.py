@@ -11,8 +11,15 @@ import pytest
 
 import scaling_jax as sj
 from scaling_jax.fitting.resampling import BootstrapResult, bootstrap, load_bootstrap
-from scaling_jax.laws import ChinchillaParams, custom_law, law_loss_fn
+from scaling_jax.laws import (
+    CHINCHILLA,
+    DATA_CONSTRAINED,
+    ChinchillaParams,
+    custom_law,
+    law_loss_fn,
+)
 from scaling_jax.presets import CHINCHILLA_2022
+from scaling_jax.sizing import optimal_exponents, solve_compute_optimal
 
 GRID = {
     "A": [100.0, 1000.0],
@@ -50,7 +57,7 @@ def runs():
 def _registry_grid(law):
     """The user law's starts in the registry Chinchilla law's coordinates."""
     natural = ChinchillaParams(*law.to_params(jnp.asarray(law.init_grid())))
-    return np.asarray(sj.laws.CHINCHILLA.from_params(natural))
+    return np.asarray(CHINCHILLA.from_params(natural))
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +87,7 @@ def test_fit_result_keeps_the_law_and_round_trips(tmp_path, runs, law):
         sj.FitResult.from_json(path, law=other)
     # A registry law still reloads by name alone.
     ref.to_json(path)
-    assert sj.FitResult.from_json(path).law is sj.laws.CHINCHILLA
+    assert sj.FitResult.from_json(path).law is CHINCHILLA
 
 
 def test_custom_law_bootstrap_end_to_end(boots, law):
@@ -140,10 +147,10 @@ def test_custom_law_compute_optimal_numeric(law):
     np.testing.assert_allclose(n, n_ref, rtol=1e-8)
     np.testing.assert_allclose(d, d_ref, rtol=1e-8)
     # Same as passing the law's loss function; derivative through the implicit function theorem.
-    n2, _ = sj.solve_compute_optimal(p, budgets, loss_fn=law_loss_fn(law))
+    n2, _ = solve_compute_optimal(p, budgets, loss_fn=law_loss_fn(law))
     np.testing.assert_array_equal(n2, n)
     grad = jax.grad(lambda c: jnp.log(sj.compute_optimal(p, c, law=law)[0]))(1e22)
-    a, _ = sj.optimal_exponents(CHINCHILLA_2022)
+    a, _ = optimal_exponents(CHINCHILLA_2022)
     np.testing.assert_allclose(grad * 1e22, a, rtol=1e-6)
     with pytest.raises(ValueError, match="besides N and D"):
-        law_loss_fn(sj.laws.DATA_CONSTRAINED)
+        law_loss_fn(DATA_CONSTRAINED)

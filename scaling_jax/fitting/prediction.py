@@ -256,14 +256,8 @@ def _point_features(law: Law, N: Any, D: Any, features: Mapping[str, Any] | None
 
 
 def _result_law(result: Any, law: str | Law | None) -> Law:
-    if law is not None:
-        return get_law(law)
-    try:
-        return get_law(result.law)
-    except ValueError:
-        raise ValueError(
-            f"law {result.law!r} is not a registered law; pass law= (the Law object)"
-        ) from None
+    # Results hold their Law object (a user law included); `law=` overrides it.
+    return get_law(result.law if law is None else law)
 
 
 def _options_of(result: Any) -> dict[str, Any]:

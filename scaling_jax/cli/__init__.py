@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # a command can re-run itself (``bootstrap --processes N``)
     _enable_compilation_cache()
     try:
         return int(args.func(args) or 0)

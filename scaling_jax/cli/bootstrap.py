@@ -7,11 +7,13 @@ gives the bootstrap section of ``scaling-jax demo``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from scaling_jax.cli._common import positive_floats
 from scaling_jax.data import Runs, load_runs
+from scaling_jax.fitting import multihost
 from scaling_jax.fitting.resampling import bootstrap
 
 __all__ = [
@@ -61,17 +63,53 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--plots", action="store_true", help="write corner and frontier PNGs")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run as N cooperating processes on this machine (JAX distributed on 127.0.0.1); "
+        f"on several hosts set {multihost.ENV_COORDINATOR}, {multihost.ENV_NUM_PROCESSES} and "
+        f"{multihost.ENV_PROCESS_ID} in each process instead",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for the coordinator and the other processes (multi-process runs)",
+    )
     p.set_defaults(func=run_bootstrap)
     return p
 
 
 def run_bootstrap(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    spec = multihost.from_env()
+    if args.processes < 1:
+        raise ValueError(f"--processes {args.processes}: must be >= 1")
+    if args.processes > 1 and spec is not None:
+        raise ValueError(
+            f"--processes with {multihost.ENV_COORDINATOR} set: use one or the other"
+        )
+    # Every process checks before any of them can start (they wait for each other in
+    # initialize), so a non-empty --out is the same error everywhere.
     if out.exists() and any(out.iterdir()) and not args.resume:
         raise ValueError(f"--out {str(out)!r} is not empty; pass --resume to continue it")
     runs = load_runs(
         args.data, n=args.n_col, d=args.d_col, loss=args.loss_col, compute=args.compute_col
     )
+    if args.processes > 1:
+        from scaling_jax.cli._launch import launch, strip_option  # noqa: PLC0415
+
+        argv = getattr(args, "argv", None) or sys.argv[1:]
+        return launch(strip_option(argv, "--processes"), args.processes)
+    process_id = 0
+    if spec is not None:
+        try:
+            multihost.initialize(*spec, timeout_s=args.connect_timeout)
+        except RuntimeError as err:
+            print(f"scaling-jax bootstrap: error: {err}", file=sys.stderr)
+            return 2
+        process_id = spec[2]
     res = bootstrap(
         runs,
         n_resamples=args.resamples,
@@ -83,6 +121,9 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         memory_budget=None if args.memory_gib is None else args.memory_gib * 2**30,
         progress=not args.no_progress,
     )
+    if process_id != 0:  # process 0 reports and writes the files
+        print(f"process {process_id} of {spec[1]}: done; process 0 writes the results")
+        return 0
     print(res.summary(level=args.level, budgets=args.budgets))
     res.to_json(out / "bootstrap.json")
     res.to_csv(out / "summary.csv", budgets=args.budgets, level=args.level)

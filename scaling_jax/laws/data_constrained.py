@@ -192,7 +192,9 @@ def data_constrained_law(
     feats = ("N", "D", "U")
     if frozen_base is not None:
         base = ChinchillaParams(*(float(v) for v in ChinchillaParams(*frozen_base[:5])))
-        base_theta = jnp.asarray(
+        # numpy, not jnp: building the law at import must not start a JAX backend (a
+        # multi-process run calls jax.distributed.initialize after importing scaling_jax).
+        base_theta = np.asarray(
             [math.log(base.A), math.log(base.B), math.log(base.E), base.alpha, base.beta]
         )
         is_default = base == _MUENNIGHOFF_2023.base

@@ -483,8 +483,12 @@ def frontier_from_params(
     params: ChinchillaParams, name: str = "law", source: str = "", note: str = ""
 ) -> Frontier:
     """The closed-form 6ND frontier of a Chinchilla law as a `Frontier` (floats)."""
-    a, b = (float(v) for v in optimal_exponents(params))
-    n1, d1 = (float(v) for v in _closed_form(params, 1.0))
+    # Python floats, not jnp: FRONTIERS is built at import, which must not start a JAX backend
+    # (a multi-process run calls jax.distributed.initialize after importing scaling_jax).
+    A, B, _, alpha, beta = (float(v) for v in params)
+    a, b = beta / (alpha + beta), alpha / (alpha + beta)
+    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    n1, d1 = G * (1.0 / 6.0) ** a, (1.0 / 6.0) ** b / G
     note = note or "closed form of the law's constants (6ND)"
     return Frontier(name, n1, a, d1, b, note=note, source=source)
 

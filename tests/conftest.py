@@ -15,7 +15,12 @@ import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the checkout; SCALING_JAX_SHARED_DATA overrides it (e.g. a git worktree
+# that lives elsewhere).
+SHARED_DATA = Path(
+    os.environ.get("SCALING_JAX_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

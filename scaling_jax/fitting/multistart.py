@@ -29,6 +29,8 @@ import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
 from scaling_jax.data import Runs, as_runs, check_enough_points, runs_from_json, runs_to_json
+from scaling_jax.diagnostics import Diagnostic, diagnostics_from_json, format_diagnostics
+from scaling_jax.fitting.fit_checks import fit_diagnostics
 from scaling_jax.fitting.objective import FitData, make_objective
 from scaling_jax.fitting.options import (
     LOSSES,
@@ -124,6 +126,8 @@ class FitResult:
       warnings: anything the user must know (e.g. the best start did not converge).
       data: the fitted runs (`Runs`), which `predict` reads for the residual noise and the
         data range; None for results written before it was stored.
+      diagnostics: structured notes on the fit (`scaling_jax.diagnostics.Diagnostic`: data
+        coverage, grid edge, conditioning, basins, ...), printed by `summary`.
     """
 
     law: Law
@@ -144,6 +148,7 @@ class FitResult:
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     data: Runs | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def converged(self) -> bool:
@@ -178,6 +183,9 @@ class FitResult:
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.3f}s" for k, v in self.timings.items()))
         lines += [f"  WARNING: {w}" for w in self.warnings]
+        if self.diagnostics:
+            lines.append("  diagnostics:")
+            lines += format_diagnostics(self.diagnostics, "    ")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -201,6 +209,7 @@ class FitResult:
             "timings": dict(self.timings),
             "options": dict(self.options),
             "warnings": list(self.warnings),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
         if self.data is not None:
             blob["data"] = runs_to_json(self.data)
@@ -250,6 +259,7 @@ class FitResult:
             options=dict(blob.get("options", {})),
             warnings=tuple(blob.get("warnings", ())),
             data=runs_from_json(blob["data"]) if blob.get("data") else None,
+            diagnostics=diagnostics_from_json(blob.get("diagnostics")),
         )
 
     @classmethod
@@ -467,6 +477,7 @@ def fit(
     best_gnorm = float(res.grad_norm[best])
     polished = False
     polish_converged = True
+    pol = cand = None
     t1 = time.perf_counter()
     if polish_starts > 0:
         cand = ranked[: min(polish_starts, int(finite.sum()))]
@@ -501,12 +512,26 @@ def fit(
             "the Newton finish of the best start stopped without converging (at most "
             f"{polish_steps} steps; max |gradient| {best_gnorm:.2e})"
         )
-    if n_basin < 2:
-        warnings.append(
-            "only one start reached the best basin; the optimum may not be the global one "
-            "(try more starts)"
-        )
     full_theta = np.asarray(constrained.expand(jnp.asarray(best_theta)), np.float64)
+    n_finished = int(np.sum(finite & (table.status != Status.SCREENED_OUT)))
+    diagnostics = fit_diagnostics(
+        law=law,
+        objective=objective,
+        fdata=fdata,
+        features=runs.features(law.feature_names),
+        min_loss=float(np.min(runs.loss)),
+        theta=np.asarray(best_theta, np.float64),
+        params=_params_dict(base_law.to_params(jnp.asarray(full_theta))),
+        starts=np.asarray(theta0, np.float64),
+        final_objective=np.where(finite, res.objective, np.inf),
+        best=best,
+        n_finished=n_finished,
+        candidates=None if pol is None else (pol.theta, pol.objective, pol.converged),
+        basin_rtol=basin_rtol,
+        basin_atol=basin_atol,
+    )
+    # Item-5 warnings: the optimum may not be the global one, or may not be identifiable.
+    warnings += [d.message for d in diagnostics if d.code in _FIT_WARNING_CODES]
     return FitResult(
         law=base_law,
         param_names=base_law.param_names,
@@ -548,4 +573,8 @@ def fit(
         },
         warnings=tuple(warnings),
         data=runs,
+        diagnostics=tuple(diagnostics),
     )
+
+
+_FIT_WARNING_CODES = ("few_in_best_basin", "non_identifiable")

@@ -41,6 +41,7 @@ from scaling_jax.fitting.objective import FitData
 from scaling_jax.fitting.options import (
     constrained_law,
     make_loss_objective,
+    non_embedding_params,
     options_from_dict,
     point_losses,
 )
@@ -276,6 +277,7 @@ def predict(
     runs: Any = None,
     features: Mapping[str, Any] | None = None,
     law: str | Law | None = None,
+    d_model: Any = None,
 ) -> Prediction:
     """Predicted loss at new points (N, D) with mean and new-run intervals.
 
@@ -287,6 +289,8 @@ def predict(
       runs: the fitted runs (default: those stored in the result by `fit`/`bootstrap`).
       features: further per-point features a law reads (e.g. ``{"U": unique_tokens}``).
       law: the `Law`, for a user law that is not registered by name.
+      d_model: width of each new model, when the fit used ``n_kind="non_embedding"``: N is
+        then the total parameter count and is converted as the fitted runs were.
 
     Returns:
       a `Prediction` (see the module docstring for the noise model).
@@ -298,6 +302,18 @@ def predict(
     opts_blob = _options_of(result)
     opts = options_from_dict(opts_blob)
     cl = constrained_law(base, dict(opts.fixed), opts.tied)
+    if opts_blob.get("n_kind") == "non_embedding":
+        if d_model is None:
+            raise ValueError(
+                "this fit counts non-embedding parameters (n_kind='non_embedding'): pass "
+                "d_model= (the width of each new model) and N as total parameters"
+            )
+        N = non_embedding_params(
+            np.atleast_1d(np.asarray(N, np.float64)),
+            opts_blob["vocab"],
+            d_model,
+            bool(opts_blob.get("untied_embeddings", False)),
+        )
     k_free = cl.law.n_params
     pts = _point_features(base, N, D, features)
     feats_new = {f: jnp.asarray(pts[f]) for f in base.feature_names}

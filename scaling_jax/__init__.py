@@ -28,6 +28,7 @@ from .fitting import (  # noqa: E402
     BootstrapResult,
     FitResult,
     bootstrap,
+    compare,
     compare_laws,
     fit,
     fit_links,
@@ -82,6 +83,7 @@ __all__ = [
     "compare_laws",
     "fit_links",
     "predict",
+    "compare",
     # sizing
     "compute_optimal",
     "Allocation",

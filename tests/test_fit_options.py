@@ -169,3 +169,41 @@ def test_inverse_variance_pools_singletons():
     pooled = (va + vb) / 2
     raw = 1 / np.array([va, va, vb, vb, pooled])
     np.testing.assert_allclose(w, raw / raw.mean(), rtol=1e-12)
+
+
+def test_cli_fit_options_thread_through_json_and_predict(runs, tmp_path, capsys):
+    from scaling_jax.cli import main
+
+    lines = ["n_params,n_tokens,eval_loss"] + [
+        f"{n!r},{d!r},{v!r}" for n, d, v in zip(runs.N, runs.D, runs.loss, strict=True)
+    ]
+    (tmp_path / "runs.csv").write_text("\n".join(lines))
+    out = tmp_path / "fit.json"
+    code = main(
+        [
+            "fit",
+            str(tmp_path / "runs.csv"),
+            "--starts",
+            "16",
+            "--fixed",
+            f"E={E_FIXED}",
+            "--tied",
+            "alpha,beta",
+            "--loss",
+            "ls_log",
+            "--asymmetric",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "N <- 'n_params', D <- 'n_tokens', loss <- 'eval_loss'" in text
+    res = sj.FitResult.from_json(out)
+    assert res.options["fixed"] == {"E": E_FIXED} and res.options["tied"] == [["alpha", "beta"]]
+    assert res.options["loss"] == "ls_log" and res.options["asymmetric"] == 2.0
+    assert abs(res.params.E / E_FIXED - 1) < 1e-14 and res.params.alpha == res.params.beta
+    pred = sj.predict(res, [1e9], [2e10])
+    assert pred.dof == len(runs) - 3  # a, b and the tied exponent are free
+    assert main(["predict", str(out), "--n", "1e9", "--d", "2e10"]) == 0

@@ -53,13 +53,18 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from scaling_jax.data import load_runs
     from scaling_jax.fitting.multistart import fit
 
+    from ._fit_options import fit_option_kwargs, load_kwargs
+
+    extra = load_kwargs(args)
+    if args.unique_col:
+        extra["extra"] = {**extra.get("extra", {}), "U": args.unique_col}
     runs = load_runs(
         args.data,
         n=args.n_col,
         d=args.d_col,
         loss=args.loss_col,
         compute=args.compute_col,
-        extra={"U": args.unique_col} if args.unique_col else None,
+        **extra,
     )
     print(echo_columns(runs))
     result = fit(
@@ -69,6 +74,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         delta=args.delta,
         mode=args.mode,
         seed=args.seed,
+        **fit_option_kwargs(args, runs),
     )
     print(result.summary())
     if result.law.name == "chinchilla":
@@ -132,6 +138,7 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
     from . import bench as bench_cli
     from . import bootstrap as bootstrap_cli
+    from . import compare as compare_cli
     from . import extrapolate as laws_cli
     from . import lifetime as lifetime_cli
     from . import optimal as optimal_cli
@@ -141,6 +148,7 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     optimal_cli.register_cli(sub)
     presets_cli.register_cli(sub)
     predict_cli.register_cli(sub)
+    compare_cli.register_cli(sub)
     lifetime_cli.register_cli(sub)
     laws_cli.register_cli(sub)
     bootstrap_cli.register_cli(sub)
@@ -148,6 +156,8 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import _fit_options
+
     parser = argparse.ArgumentParser(
         prog="scaling-jax",
         description="Fit neural scaling laws fast and faithfully (JAX, float64).",
@@ -189,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit_p.add_argument("--mode", choices=("full", "fast"), default="full")
     fit_p.add_argument("--seed", type=int, default=0, help="seed of random starts")
     fit_p.add_argument("--out", help="write the result as JSON to this file")
+    _fit_options.add_fit_option_args(fit_p)
     fit_p.set_defaults(func=_cmd_fit)
 
     _register_modules(sub)

@@ -1,6 +1,7 @@
 """Fitting: the Huber objective, the lock-step batched solver, the multi-start fit, the
 bootstrap, out-of-sample extrapolation checks and loss -> metric link fits."""
 
+from .comparison import Comparison, compare
 from .extrapolation import ExtrapolationTable, compare_laws
 from .link_fit import LinkFit, fit_links
 from .multistart import FitResult, StartsTable, fit, make_starts
@@ -21,4 +22,6 @@ __all__ = [
     "LinkFit",
     "predict",
     "Prediction",
+    "compare",
+    "Comparison",
 ]

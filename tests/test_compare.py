@@ -83,7 +83,8 @@ def test_cli_compare(tmp_path, capsys):
     for name, law in (("a", B_LAW._replace(E=B_LAW.E - 0.05)), ("b", B_LAW)):
         runs = sj.synthetic_runs(law, n_runs=50, seed=0, noise=0.01)
         lines = ["params,tokens,loss"] + [
-            f"{n!r},{d!r},{v!r}" for n, d, v in zip(runs.N, runs.D, runs.loss, strict=True)
+            f"{float(n)!r},{float(d)!r},{float(v)!r}"
+            for n, d, v in zip(runs.N, runs.D, runs.loss, strict=True)
         ]
         (tmp_path / f"{name}.csv").write_text("\n".join(lines))
     code = main(

@@ -175,7 +175,8 @@ def test_cli_fit_options_thread_through_json_and_predict(runs, tmp_path, capsys)
     from scaling_jax.cli import main
 
     lines = ["n_params,n_tokens,eval_loss"] + [
-        f"{n!r},{d!r},{v!r}" for n, d, v in zip(runs.N, runs.D, runs.loss, strict=True)
+        f"{float(n)!r},{float(d)!r},{float(v)!r}"
+        for n, d, v in zip(runs.N, runs.D, runs.loss, strict=True)
     ]
     (tmp_path / "runs.csv").write_text("\n".join(lines))
     out = tmp_path / "fit.json"

@@ -58,6 +58,16 @@ def _diff_curves(pa: ChinchillaParams, pb: ChinchillaParams, log_c: Array) -> Ar
     return jax.vmap(one)(pa, pb)
 
 
+@jax.jit
+def _diff_per_draw(pa: ChinchillaParams, pb: ChinchillaParams, log_c: Array) -> Array:
+    """(R,) differences L*_A - L*_B, draw r at its own budget exp(log_c[r])."""
+
+    def one(a: ChinchillaParams, b: ChinchillaParams, lc: Array) -> Array:
+        return optimal_loss(a, jnp.exp(lc)) - optimal_loss(b, jnp.exp(lc))
+
+    return jax.vmap(one)(pa, pb, log_c)
+
+
 def crossing_budgets(
     pa: ChinchillaParams, pb: ChinchillaParams, c_range: tuple[float, float], n_grid: int = 256
 ) -> np.ndarray:
@@ -79,7 +89,7 @@ def crossing_budgets(
     fa = diff[np.arange(len(diff)), first]
     for _ in range(60):
         mid = 0.5 * (a + b)
-        fm = np.asarray(_diff_curves(pa, pb, jnp.asarray(mid)[:, None]))[:, 0]
+        fm = np.asarray(_diff_per_draw(pa, pb, jnp.asarray(mid)))
         left = np.sign(fm) == np.sign(fa)
         a = np.where(left, mid, a)
         fa = np.where(left, fm, fa)
@@ -188,9 +198,10 @@ def _as_bootstrap(arm: Any, n_resamples: int, seed: int, kwargs: dict[str, Any])
 
 
 def _chinchilla(boot: Any, name: str) -> tuple[ChinchillaParams, ChinchillaParams]:
-    if boot.law != "chinchilla":
+    law_name = getattr(boot.law, "name", boot.law)
+    if law_name != "chinchilla":
         raise ValueError(
-            f"compare: arm {name} was fitted with law {boot.law!r}; the compute-optimal "
+            f"compare: arm {name} was fitted with law {law_name!r}; the compute-optimal "
             "comparison needs the Chinchilla law"
         )
     p = boot.params

@@ -223,9 +223,8 @@ def rmse(p: dict, runs: sj.Runs) -> float:
 
 def optimum(p: dict, budget: float) -> tuple[float, float, float]:
     """Closed-form compute-optimal (N*, D*, L*) under C = 6 N D."""
-    n, d = sj.compute_optimal(sj.ChinchillaParams(*(p[k] for k in NAMES)), budget)
-    n, d = float(n), float(d)
-    return n, d, float(p["E"] + p["A"] * n ** -p["alpha"] + p["B"] * d ** -p["beta"])
+    opt = sj.compute_optimal(sj.ChinchillaParams(*(p[k] for k in NAMES)), budget)
+    return float(opt.N), float(opt.D), float(opt.loss)
 
 
 def main() -> None:

@@ -13,7 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["json_float", "read_json", "write_bytes_atomic", "write_json_atomic"]
+__all__ = [
+    "json_float",
+    "read_json",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "arrays_to_dict",
+    "arrays_from_dict",
+]
 
 
 def json_float(value: Any) -> float | None:
@@ -46,3 +53,20 @@ def write_json_atomic(path: str | os.PathLike[str], blob: Any) -> None:
 def read_json(path: str | os.PathLike[str]) -> Any:
     """The JSON document at `path` (the inverse of `write_json_atomic`)."""
     return json.loads(Path(path).read_text())
+
+
+def arrays_to_dict(value: Any) -> dict[str, Any]:
+    """A NamedTuple of arrays as a JSON-ready dict of (nested) lists; None stays None."""
+    import numpy as np
+
+    return {k: None if v is None else np.asarray(v).tolist() for k, v in value._asdict().items()}
+
+
+def arrays_from_dict(cls: Any, blob: dict[str, Any]) -> Any:
+    """Inverse of `arrays_to_dict` for the NamedTuple class `cls` (float64 NumPy arrays)."""
+    import numpy as np
+
+    missing = [k for k in cls._fields if k not in blob]
+    if missing:
+        raise ValueError(f"{cls.__name__}: JSON lacks the field(s) {missing}")
+    return cls(*(None if blob[k] is None else np.asarray(blob[k], np.float64) for k in cls._fields))

@@ -267,7 +267,7 @@ def test_derived_quantities_jit_and_vmap(reference):
     stacked = jax.tree.map(lambda v: jnp.stack([v, v]), p)
     v = jax.vmap(lambda q: bs.tokens_per_param(q, budgets))(stacked)
     np.testing.assert_allclose(v[1], eager["tokens_per_param"], rtol=1e-12)
-    n_opt, _ = sj.compute_optimal(reference.params_hat, 5.76e23)
+    n_opt = sj.compute_optimal(reference.params_hat, 5.76e23).N
     d = reference.derived_intervals(budgets=[5.76e23])
     np.testing.assert_allclose(d["N_opt"]["estimate"][0], n_opt, rtol=1e-12)
 

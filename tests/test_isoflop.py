@@ -21,7 +21,7 @@ def test_approach2_recovers_exponents(p):
     assert res.n_fit.exponent == pytest.approx(a, abs=1e-6)
     assert res.d_fit.exponent == pytest.approx(b, abs=1e-6)
     # The parabola in log N is only an approximation: the vertex is biased by a constant factor.
-    np.testing.assert_allclose(res.n_opt, compute_optimal(p, res.compute)[0], rtol=0.03)
+    np.testing.assert_allclose(res.n_opt, compute_optimal(p, res.compute).N, rtol=0.03)
     noisy = iso.isoflop_fit(
         iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3)
     )
@@ -92,7 +92,7 @@ def test_approach1_envelope_recovers_exponents(tmp_path):
     assert res.n_fit.exponent == pytest.approx(a, abs=0.01)
     assert res.n_fit.exponent + res.d_fit.exponent == pytest.approx(1.0, abs=1e-9)
     # The envelope is the best discrete size: within one size step of the continuous optimum.
-    n_star = np.asarray(compute_optimal(p, res.compute[res.used])[0])
+    n_star = np.asarray(compute_optimal(p, res.compute[res.used]).N)
     step = (3e10 / 1e7) ** (1 / 59)
     assert np.all(np.abs(np.log(res.n_opt[res.used] / n_star)) < np.log(step) + 0.05)
     assert json.loads(json.dumps(res.to_dict()))["approach"] == 1

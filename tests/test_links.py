@@ -106,7 +106,7 @@ def test_chained_prediction_and_target(chain):
     # From a compute budget: the same as predicting at the point law's compute-optimal (N, D).
     c = 1e21
     by_c = predict_metric(boot, sig, compute=c)
-    n_opt, d_opt = compute_optimal(boot.params_hat, c)
+    n_opt, d_opt = compute_optimal(boot.params_hat, c)[:2]
     at = predict_metric(boot.params_hat, sig, N=float(n_opt), D=float(d_opt))
     np.testing.assert_allclose(by_c.metric, at.metric, rtol=1e-10)
     assert by_c.metric_high[0, 0] - by_c.metric_low[0, 0] > 0

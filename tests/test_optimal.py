@@ -45,20 +45,47 @@ def _scipy_optimum(p, compute, flops=None):
 
 
 def test_published_check():
-    N, D = opt.compute_optimal(CHINCHILLA_2022, compute=5.76e23)
+    N, D = opt.compute_optimal(CHINCHILLA_2022, compute=5.76e23)[:2]
     assert float(N) == pytest.approx(3.2e10, rel=0.01)
     assert float(D) == pytest.approx(3.0e12, rel=0.01)
 
 
 @pytest.mark.parametrize("p", PARAM_SETS, ids=range(len(PARAM_SETS)))
 def test_closed_numeric_scipy_agree(p):
-    n_c, d_c = opt.compute_optimal(p, BUDGETS)
-    n_n, d_n = jax.jit(lambda c: opt.solve_compute_optimal(p, c))(jnp.asarray(BUDGETS))
+    n_c, d_c = opt.compute_optimal(p, BUDGETS)[:2]
+    n_n, d_n = jax.jit(lambda c: opt.solve_compute_optimal(p, c))(jnp.asarray(BUDGETS))[:2]
     np.testing.assert_allclose(n_n, n_c, rtol=1e-9)
     np.testing.assert_allclose(d_n, d_c, rtol=1e-9)
     for c, n in zip(BUDGETS, np.asarray(n_c), strict=True):
         n_s, _ = _scipy_optimum(p, c)
         assert n_s == pytest.approx(n, rel=1e-6)
+
+
+def test_every_optimum_is_an_allocation(tmp_path):
+    p = CHINCHILLA_2022
+    for a in (
+        opt.compute_optimal(p, BUDGETS),
+        opt.compute_optimal(p, BUDGETS, method="numeric"),
+        jax.jit(lambda c: opt.compute_optimal(p, c))(jnp.asarray(BUDGETS)),
+    ):
+        assert isinstance(a, opt.Allocation) and a.N.shape == BUDGETS.shape
+        np.testing.assert_allclose(a.compute, BUDGETS, rtol=1e-15)
+        np.testing.assert_allclose(6.0 * a.N * a.D, BUDGETS, rtol=1e-9)
+        np.testing.assert_allclose(a.loss, chinchilla(p, a.N, a.D), rtol=1e-14)
+    assert np.all(np.diff(np.asarray(a.loss)) < 0)  # more compute, lower optimal loss
+    a.to_json(tmp_path / "alloc.json")
+    back = opt.Allocation.from_json(tmp_path / "alloc.json")
+    for name in a._fields:
+        np.testing.assert_array_equal(getattr(back, name), np.asarray(getattr(a, name)))
+    with pytest.raises(ValueError, match=r"lacks the field\(s\) \['loss'\]"):
+        opt.Allocation.from_dict({"N": 1.0, "D": 1.0, "compute": 6.0})
+    from scaling_jax.presets import MUENNIGHOFF_2023
+    from scaling_jax.sizing.constrained import ConstrainedOptimum, constrained_optimal
+
+    capped = constrained_optimal(MUENNIGHOFF_2023, 1e22, 1e10)
+    capped.to_json(tmp_path / "capped.json")
+    back = ConstrainedOptimum.from_json(tmp_path / "capped.json")
+    assert float(back.epochs) == float(capped.epochs) > 1.0
 
 
 def test_general_flops_model_vs_scipy():
@@ -69,7 +96,7 @@ def test_general_flops_model_vs_scipy():
         return (6.0 * n + attn) * d
 
     for c in (1e21, 1e24):
-        n, d = opt.solve_compute_optimal(CHINCHILLA_2022, c, flops_fn=flops)
+        n, d = opt.solve_compute_optimal(CHINCHILLA_2022, c, flops_fn=flops)[:2]
         n_s, d_s = _scipy_optimum(CHINCHILLA_2022, c, flops)
         assert float(n) == pytest.approx(n_s, rel=1e-6)
         assert float(d) == pytest.approx(d_s, rel=1e-6)
@@ -78,11 +105,11 @@ def test_general_flops_model_vs_scipy():
 
 def test_vmap_over_budgets_and_samples():
     stack = jax.tree_util.tree_map(lambda *xs: jnp.asarray(xs), *PARAM_SETS)
-    n_b, d_b = opt.compute_optimal(stack, BUDGETS, params_batch=True, method="numeric")
+    n_b, d_b = opt.compute_optimal(stack, BUDGETS, params_batch=True, method="numeric")[:2]
     assert n_b.shape == (len(PARAM_SETS), BUDGETS.size)
-    n_cl, _ = opt.compute_optimal(stack, BUDGETS, params_batch=True)
+    n_cl = opt.compute_optimal(stack, BUDGETS, params_batch=True).N
     np.testing.assert_allclose(n_b, n_cl, rtol=1e-9)
-    n_v, _ = jax.vmap(lambda p: opt.solve_compute_optimal(p, jnp.asarray(BUDGETS)))(stack)
+    n_v = jax.vmap(lambda p: opt.solve_compute_optimal(p, jnp.asarray(BUDGETS)))(stack).N
     np.testing.assert_allclose(n_v, n_cl, rtol=1e-9)
 
 
@@ -124,7 +151,7 @@ def test_custom_law():
         return p["A"] / n ** p["a"] + p["B"] / d ** p["b"] + p["k"] / (n * d) ** 0.1
 
     p = {"A": 400.0, "B": 400.0, "a": 0.34, "b": 0.28, "k": 5.0}
-    n, d = opt.compute_optimal(p, 1e22, loss_fn=law)
+    n, d = opt.compute_optimal(p, 1e22, loss_fn=law)[:2]
 
     def along(x):
         return float(law(p, math.exp(x), 1e22 / (6 * math.exp(x))))
@@ -138,7 +165,7 @@ def test_custom_law():
 def test_calculator_roundtrips():
     p = CHINCHILLA_2022
     best = opt.allocation(p, compute=1e23)
-    n, d = opt.compute_optimal(p, 1e23)
+    n, d = opt.compute_optimal(p, 1e23)[:2]
     assert float(best.N) == pytest.approx(float(n), rel=1e-12)
     # Loss-optimal is the inverse of compute-optimal.
     back = opt.allocation(p, loss=best.loss)
@@ -192,7 +219,7 @@ def test_frontiers():
     assert round(f["chinchilla_3"].n_exp, 2) == 0.46  # Table 2, from the unrounded alpha, beta
     assert float(f["porian"].n_opt(1e22)) == pytest.approx(0.1189 * 1e22**0.4969)
     assert float(f["deepseek"].n_opt(1e24)) == pytest.approx(0.1715 * 1e24**0.5243)
-    n, d = opt.compute_optimal(EPOCH_2024, 1e24)
+    n, d = opt.compute_optimal(EPOCH_2024, 1e24)[:2]
     assert float(f["epoch"].n_opt(1e24)) == pytest.approx(float(n), rel=1e-10)
     assert float(f["epoch"].d_opt(1e24)) == pytest.approx(float(d), rel=1e-10)
     assert f["epoch"].n_exp == pytest.approx(0.5138, abs=5e-4)  # ≈ 0.51 (Hoffmann et al. 2022)

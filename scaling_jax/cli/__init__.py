@@ -44,7 +44,8 @@ def _optimal_table(params, budgets: Sequence[float]) -> list[str]:
 
     lines = [f"  {'C (FLOPs)':>12} {'N_opt (params)':>16} {'D_opt (tokens)':>16} {'D/N':>8}"]
     for c in budgets:
-        n_opt, d_opt = (float(v) for v in compute_optimal(params, c))
+        opt = compute_optimal(params, c)
+        n_opt, d_opt = float(opt.N), float(opt.D)
         lines.append(f"  {c:12.3e} {n_opt:16.4e} {d_opt:16.4e} {d_opt / n_opt:8.2f}")
     return lines
 

@@ -7,11 +7,10 @@ as ``args.func`` (``args.func(args) -> exit code``).
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
+from scaling_jax._io import write_json_atomic
 from scaling_jax.cli._common import describe_law_source, positive_floats
 
 __all__ = ["register_cli", "run_optimal", "run_isoflop"]
@@ -19,15 +18,14 @@ __all__ = ["register_cli", "run_optimal", "run_isoflop"]
 
 def run_optimal(args: argparse.Namespace) -> int:
     """Print (and optionally save) compute-optimal N, D and loss for each budget."""
-    from scaling_jax.laws import chinchilla
     from scaling_jax.presets import resolve_params
     from scaling_jax.sizing.optimal import compute_optimal
 
     params = resolve_params(args.law)
     print(f"law: {describe_law_source(args.law)}")
     C = np.asarray(args.compute, dtype=float)
-    N, D = (np.asarray(v) for v in compute_optimal(params, C))
-    loss = np.asarray(chinchilla(params, N, D))
+    opt = compute_optimal(params, C)
+    N, D, loss = np.asarray(opt.N), np.asarray(opt.D), np.asarray(opt.loss)
     rows = [
         {
             "compute": float(c),
@@ -49,7 +47,7 @@ def run_optimal(args: argparse.Namespace) -> int:
             f"({r['tokens_per_param']:.1f} tokens/param), loss = {r['loss']:.4f}"
         )
     if args.out:
-        Path(args.out).write_text(json.dumps(blob, indent=2))
+        write_json_atomic(args.out, blob)
     return 0
 
 

@@ -100,7 +100,7 @@ def plot_frontier(
         a.scatter(res.compute[sel], res.n_opt[sel], s=10, label=label)
         a.plot(C, np.asarray(res.n_fit(C)), lw=1, ls="--")
     if params is not None:
-        n_law = np.asarray(compute_optimal(params, C)[0])
+        n_law = np.asarray(compute_optimal(params, C).N)
         a.plot(C, n_law, color="k", lw=2, label="law (closed form)")
     for f in FRONTIERS.values() if frontiers is None else frontiers:
         f = FRONTIERS[f] if isinstance(f, str) else f
@@ -142,7 +142,7 @@ def plot_loss_contours(
     C = np.geomspace(6 * n_range[0] * d_range[0], 6 * n_range[1] * d_range[1], 100)
     kw = {"loss_fn": loss_fn} if loss_fn is not chinchilla else {}
     opt = compute_optimal(params, C, **kw)
-    a.plot(np.asarray(opt[0]), np.asarray(opt[1]), color="r", lw=2, label="efficient frontier")
+    a.plot(np.asarray(opt.N), np.asarray(opt.D), color="r", lw=2, label="efficient frontier")
     for c in np.geomspace(C[0], C[-1], 6)[1:-1]:
         a.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":")
     a.set(

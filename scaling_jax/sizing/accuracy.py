@@ -152,7 +152,8 @@ def predict_metric(
         c = np.atleast_1d(np.asarray(compute, np.float64))
         if not np.all(np.isfinite(c) & (c > 0)):
             raise ValueError(f"compute must be finite and > 0 FLOPs, got {compute!r}")
-        n_pt, d_pt = (np.asarray(v) for v in compute_optimal(p_hat, c))
+        opt = compute_optimal(p_hat, c)
+        n_pt, d_pt = np.asarray(opt.N), np.asarray(opt.D)
     else:
         n_pt, d_pt = np.broadcast_arrays(
             np.atleast_1d(np.asarray(N, np.float64)), np.atleast_1d(np.asarray(D, np.float64))
@@ -176,7 +177,8 @@ def predict_metric(
         else:
             pd = ChinchillaParams(*(v[i_loss][:, None] for v in p_draws))
             if compute is not None:
-                nd, dd = (np.asarray(v) for v in compute_optimal(pd, c[None]))
+                opt_d = compute_optimal(pd, c[None])
+                nd, dd = np.asarray(opt_d.N), np.asarray(opt_d.D)
             else:
                 nd, dd = n_pt[None], d_pt[None]
             loss_d = np.asarray(chinchilla(pd, nd, dd))

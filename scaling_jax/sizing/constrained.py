@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
 from scaling_jax.laws import (
     DATA_CONSTRAINED,
     DataConstrainedParams,
@@ -64,6 +66,24 @@ class ConstrainedOptimum(NamedTuple):
     loss: Array
     unique_tokens: Array
     epochs: Array
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (arrays become nested lists)."""
+        return arrays_to_dict(self)
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> ConstrainedOptimum:
+        """Inverse of `to_dict` (float64 NumPy arrays)."""
+        return arrays_from_dict(cls, blob)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> ConstrainedOptimum:
+        """Read a result written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def _theta(params: DataConstrainedParams) -> Array:

@@ -505,7 +505,7 @@ def synthetic_isoflop_runs(
 
     loss_fn = chinchilla if loss_fn is None else loss_fn
     budgets = np.asarray(budgets, dtype=float).reshape(-1)
-    n_star, _ = solve_compute_optimal(params, jnp.asarray(budgets), loss_fn=loss_fn)
+    n_star = solve_compute_optimal(params, jnp.asarray(budgets), loss_fn=loss_fn).N
     offsets = np.linspace(-np.log(span), np.log(span), per_budget)
     N = (np.asarray(n_star)[:, None] * np.exp(offsets)[None, :]).reshape(-1)
     C = np.repeat(budgets, per_budget)

@@ -217,8 +217,7 @@ def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     G = jnp.power(alpha * A / (beta * B), 1.0 / (alpha + beta))
     a = beta / (alpha + beta)
     compute = 6.0 * jnp.power(jnp.asarray(n_params) / G, 1.0 / a)
-    N, D = compute_optimal(ChinchillaParams(A, B, params.E, alpha, beta), compute)
-    return chinchilla(params, N, D)
+    return compute_optimal(ChinchillaParams(A, B, params.E, alpha, beta), compute).loss
 
 
 def _safeguarded_newton(

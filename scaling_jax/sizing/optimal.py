@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
 from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
 
 Array = Any
@@ -97,8 +99,9 @@ def compute_optimal(
     params_batch: bool = False,
     method: str = "auto",
     **solver_kwargs: Any,
-) -> tuple[Array, Array]:
-    """Compute-optimal (N parameters, D tokens) for `compute` training FLOPs.
+) -> Allocation:
+    """Compute-optimal `Allocation` (N parameters, D tokens, compute FLOPs, loss nats/token)
+    for `compute` training FLOPs.
 
     With the defaults (Chinchilla law, C = 6·N·D) this is the closed form; pass `loss_fn`
     (``loss_fn(params, N, D) -> loss``) and/or `flops_fn` (``flops_fn(N, D) -> FLOPs``) — or
@@ -121,7 +124,8 @@ def compute_optimal(
     if method == "closed" and not closed_ok:
         raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
     if method == "closed" or (method == "auto" and closed_ok):
-        return _closed_form(params, compute)
+        N, D = _closed_form(params, compute)
+        return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
     return solve_compute_optimal(
         params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs
     )
@@ -205,8 +209,8 @@ def solve_compute_optimal(
     n_bounds: tuple[float, float] | None = None,
     iters: int = 80,
     token_iters: int = 20,
-) -> tuple[Array, Array]:
-    """Numeric compute-optimal (N parameters, D tokens): argmin L(N, D) s.t. F(N, D) = C.
+) -> Allocation:
+    """Numeric compute-optimal allocation: argmin L(N, D) s.t. F(N, D) = C.
 
     Args:
       params: constants of the law, any pytree; leaves broadcast against `compute` like NumPy.
@@ -220,8 +224,9 @@ def solve_compute_optimal(
       token_iters: Newton steps solving F(N, D) = C for D (unused for 6ND).
 
     Returns:
-      (N, D) with the broadcast shape of params leaves and compute. Differentiable w.r.t.
-      params and compute through the implicit function theorem (jit/vmap/grad-able).
+      `Allocation` (N, D, compute, loss) with the broadcast shape of params leaves and compute.
+      Differentiable w.r.t. params and compute through the implicit function theorem
+      (jit/vmap/grad-able).
     """
     loss_fn = chinchilla if loss_fn is None else loss_fn
     _check_positive("compute", compute)
@@ -243,7 +248,9 @@ def solve_compute_optimal(
         return _argmin(loss_fn, flops_fn, iters, token_iters, p, lc, lo, hi)
 
     z = jax.vmap(one)(flat[0], x_lo, x_hi, *flat[1:])
-    return jnp.exp(z[:, 0]).reshape(shape), jnp.exp(z[:, 1]).reshape(shape)
+    N, D = jnp.exp(z[:, 0]).reshape(shape), jnp.exp(z[:, 1]).reshape(shape)
+    C = jnp.broadcast_to(jnp.asarray(compute, dtype=float), shape)
+    return Allocation(N, D, C, loss_fn(params, N, D))
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,6 +264,24 @@ class Allocation(NamedTuple):
     D: Array
     compute: Array
     loss: Array
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (arrays become nested lists)."""
+        return arrays_to_dict(self)
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> Allocation:
+        """Inverse of `to_dict` (float64 NumPy arrays)."""
+        return arrays_from_dict(cls, blob)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Allocation:
+        """Read a result written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def loss_optimal(params: ChinchillaParams, loss: Array) -> Allocation:
@@ -343,28 +368,27 @@ def allocation(
         return Allocation(n, d, flops(n, d), loss_fn(params, n, d))
 
     if keys == {"compute"}:
-        n, d = compute_optimal(
+        opt = compute_optimal(
             params,
             arrays["compute"],
             loss_fn=None if closed else loss_fn,
             flops_fn=flops_fn,
             method="closed" if closed else "numeric",
         )
-        return finish(n, d)
+        return finish(opt.N, opt.D)
     if keys == {"loss"}:
         if closed:
             return loss_optimal(params, arrays["loss"])
         target = arrays["loss"]
 
         def gap(log_c):
-            n, d = solve_compute_optimal(
+            opt = solve_compute_optimal(
                 params, jnp.exp(log_c), loss_fn=loss_fn, flops_fn=flops_fn, iters=60
             )
-            return loss_fn(params, n, d) - target
+            return opt.loss - target
 
         log_c = _vectorized_root(gap, target, 0.0, 230.0, iters=60)
-        n, d = solve_compute_optimal(params, jnp.exp(log_c), loss_fn=loss_fn, flops_fn=flops_fn)
-        return Allocation(n, d, jnp.exp(log_c), loss_fn(params, n, d))
+        return solve_compute_optimal(params, jnp.exp(log_c), loss_fn=loss_fn, flops_fn=flops_fn)
     if keys == {"N", "D"}:
         return finish(arrays["N"], arrays["D"])
     if keys == {"N", "compute"}:
@@ -399,13 +423,13 @@ def allocation(
         return finish(jnp.exp(x), d)
     # compute and loss: walk the budget curve from the optimum towards the chosen end.
     c, ell = jnp.broadcast_arrays(arrays["compute"], arrays["loss"])
-    n_opt, _ = compute_optimal(
+    n_opt = compute_optimal(
         params,
         c,
         loss_fn=None if closed else loss_fn,
         flops_fn=flops_fn,
         method="closed" if closed else "numeric",
-    )
+    ).N
     log_c = jnp.log(c)
 
     def on_curve(x):

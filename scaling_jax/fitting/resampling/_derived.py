@@ -22,8 +22,8 @@ def exponents(params: Any) -> tuple[Array, Array]:
 
 def tokens_per_param(params: Any, compute: Array) -> Array:
     """Compute-optimal D_opt/N_opt (tokens per parameter) at `compute` FLOPs; (R, *C.shape)."""
-    n, d = compute_optimal(params, compute, params_batch=True)
-    return d / n
+    opt = compute_optimal(params, compute, params_batch=True)
+    return opt.D / opt.N
 
 
 def predicted_loss(params: Any, N: Array, D: Array) -> Array:
@@ -61,8 +61,8 @@ def derived_quantities(
         out.update(a=a, b=b)
     if budgets is not None:
         c = jnp.atleast_1d(jnp.asarray(budgets, float))
-        n, d = compute_optimal(params, c, loss_fn=loss_fn, params_batch=True)
-        out.update(N_opt=n, D_opt=d, tokens_per_param=d / n)
+        opt = compute_optimal(params, c, loss_fn=loss_fn, params_batch=True)
+        out.update(N_opt=opt.N, D_opt=opt.D, tokens_per_param=opt.D / opt.N)
     if points is not None:
         N, D = points
         N, D = (jnp.atleast_1d(jnp.asarray(v, float)) for v in (N, D))

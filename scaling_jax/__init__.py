@@ -60,6 +60,7 @@ from .sizing import (  # noqa: E402
     lifetime_intervals,
     lifetime_optimal,
 )
+from .sizing.design import design  # noqa: E402
 from .synthetic import synthetic_runs  # noqa: E402
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "lifetime_cost",
     "CostModel",
     "Hardware",
+    "design",
     # FLOPs
     "Architecture",
     "training_flops",

@@ -137,9 +137,11 @@ def _demo_extensions():
 
 def _register_modules(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live with their modules (optimal, isoflop, lifetime, ...)."""
+    from . import accuracy as accuracy_cli
     from . import bench as bench_cli
     from . import bootstrap as bootstrap_cli
     from . import compare as compare_cli
+    from . import design as design_cli
     from . import extrapolate as laws_cli
     from . import lifetime as lifetime_cli
     from . import optimal as optimal_cli
@@ -154,6 +156,8 @@ def _register_modules(sub: argparse._SubParsersAction) -> None:
     laws_cli.register_cli(sub)
     bootstrap_cli.register_cli(sub)
     bench_cli.register_cli(sub)
+    accuracy_cli.register_cli(sub)
+    design_cli.register_cli(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

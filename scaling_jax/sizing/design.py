@@ -46,7 +46,13 @@ from scaling_jax.sizing.optimal import compute_optimal
 
 Array = Any
 
-__all__ = ["design", "DesignResult", "default_candidates", "huber_efficiency"]
+__all__ = [
+    "design",
+    "DesignResult",
+    "default_candidates",
+    "huber_efficiency",
+    "information_matrix",
+]
 
 FLOPS_PER_PARAM_TOKEN = 6.0
 
@@ -82,7 +88,8 @@ def default_candidates(
     n_lo = min(float(runs.N.min()) / 2.0, n_hi / 10.0)
     N, ratio = np.meshgrid(np.geomspace(n_lo, n_hi, n_sizes), np.geomspace(r_lo, r_hi, n_ratios))
     N, D = N.ravel(), (N * ratio).ravel()
-    keep = FLOPS_PER_PARAM_TOKEN * N * D <= budget_for_new_runs * (1 + 1e-12)
+    cost = FLOPS_PER_PARAM_TOKEN * N * D
+    keep = cost <= budget_for_new_runs * (1 + 1e-12)
     return N[keep], D[keep]
 
 
@@ -144,15 +151,17 @@ class DesignResult:
 
     def summary(self) -> str:
         lines = [
-            f"design: {len(self.N)} runs, {self.compute.sum():.3g} of {self.budget_for_new_runs:.3g}"
-            f" FLOPs, for N_opt at C = {self.target_budget:.3g} (pilot estimate {self.n_opt:.4g})",
+            f"design: {len(self.N)} runs, {self.compute.sum():.3g} of "
+            f"{self.budget_for_new_runs:.3g} FLOPs, for N_opt at C = {self.target_budget:.3g} "
+            f"(pilot estimate {self.n_opt:.4g})",
             f"  predicted 95% interval of N_opt: x/÷ {self.interval_factor(pilot=True):.3f} "
             f"(pilot) -> x/÷ {self.interval_factor():.3f} (with these runs)",
             f"  pilot residual scale {self.sigma:.4g} (log loss), Huber factor kappa "
             f"{self.kappa:.3g}; {len(self.candidates)} candidates, {self.exchanges} exchanges",
         ]
         lines += [
-            f"  N {r['N']:.4g}  D {r['D']:.4g}  C {r['compute']:.3g}  D/N {r['tokens_per_param']:.3g}"
+            f"  N {r['N']:.4g}  D {r['D']:.4g}  C {r['compute']:.3g}  "
+            f"D/N {r['tokens_per_param']:.3g}"
             for r in self.rows()
         ]
         return "\n".join(lines)
@@ -179,6 +188,17 @@ class DesignResult:
         write_json_atomic(path, self.to_dict())
 
 
+def information_matrix(law: Law, theta: Any, runs: Runs, delta: float = 1e-3) -> np.ndarray:
+    """Fisher information (k, k) of a Huber fit at `theta`: ``jax.hessian`` of the summed
+    Huber objective on noise-free data (every residual zero, so Huber'' = 1):
+    ``sum_i w_i J_i J_i^T`` with ``J_i = d log L_pred(theta; x_i) / d theta``."""
+    data = fit_data(runs, law, delta, jnp.float64)
+    th = jnp.asarray(theta, jnp.float64)
+    noise_free = data._replace(log_loss=law.log_loss(th, data.features))
+    hess = jax.hessian(lambda t: huber_objective(law.log_loss, t, noise_free))(th)
+    return np.asarray(hess, np.float64)
+
+
 def _pilot(runs: Runs, law: Any, delta: float) -> tuple[Law, np.ndarray]:
     if isinstance(law, FitResult):
         lw = get_law(law.law)
@@ -188,12 +208,17 @@ def _pilot(runs: Runs, law: Any, delta: float) -> tuple[Law, np.ndarray]:
         theta = np.asarray(CHINCHILLA.from_params(law), np.float64)
     else:
         lw = get_law(law)
+        _check_chinchilla(lw)
         theta = np.asarray(fit(runs, lw, delta=delta, mode="fast").theta, np.float64)
-    if lw.name != CHINCHILLA.name:
-        raise ValueError(
-            f"design needs the Chinchilla law (closed-form N_opt), got law {lw.name!r}"
-        )
+    _check_chinchilla(lw)
     return lw, theta
+
+
+def _check_chinchilla(law: Law) -> None:
+    if law.name != CHINCHILLA.name:
+        raise ValueError(
+            f"design needs the Chinchilla law (closed-form N_opt), got law {law.name!r}"
+        )
 
 
 def _check_positive(name: str, value: Any) -> float:
@@ -277,13 +302,9 @@ def design(
             f"than budget_for_new_runs={budget:.3g}"
         )
 
-    # Fisher information of the pilot: the Hessian of the Huber objective at zero residuals.
     data = fit_data(runs, law_obj, delta, jnp.float64)
     th = jnp.asarray(theta)
-    noise_free = data._replace(log_loss=law_obj.log_loss(th, data.features))
-    M = np.asarray(
-        jax.hessian(lambda t: huber_objective(law_obj.log_loss, t, noise_free))(th), np.float64
-    )
+    M = information_matrix(law_obj, theta, runs, delta)
     resid = np.log(runs.loss) - np.asarray(law_obj.log_loss(th, data.features))
     n_pts, n_par = len(runs), law_obj.n_params
     # RMS with a degrees-of-freedom correction: a near-LAD fit (delta = 1e-3) passes through

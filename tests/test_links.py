@@ -166,3 +166,33 @@ def test_sardana_held_out_six_billion():
     # Measured: |error| <= 0.021 on every score (reading comprehension is the worst).
     assert np.max(np.abs(err)) < 0.03
     assert abs(err[cols.index("eval_gauntlet/core_average")]) < 0.02
+
+
+def test_accuracy_cli_csv(tmp_path, capsys):
+    import csv
+    import io
+
+    from scaling_jax.cli import main
+
+    runs = _chain()
+    path = tmp_path / "runs.csv"
+    with path.open("w") as f:
+        w = csv.writer(f)
+        w.writerow(["params", "tokens", "loss", "mc4"])
+        w.writerows(zip(runs.N, runs.D, runs.loss, runs.extra["mc4"], strict=True))
+    args = ["accuracy", str(path), "--metric", "mc4", "--target", "0.6", "--resamples", "8"]
+    rc = main([*args, "--inference-tokens", "1e12", "--budgets", "1e21"])
+    assert rc == 0
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    split = next(i for i, s in enumerate(lines) if s.startswith("N,D,compute"))
+    target = list(csv.DictReader(io.StringIO("\n".join(lines[:split]))))
+    budgets = list(csv.DictReader(io.StringIO("\n".join(lines[split:]))))
+    assert [r["inference_tokens"] for r in target] == ["0.0", "1000000000000.0"]
+    assert all(r["reachable"] == "True" for r in target)
+    assert float(target[1]["N"]) < float(target[0]["N"])  # serving demand: a smaller model
+    assert float(target[0]["N_low"]) <= float(target[0]["N"]) <= float(target[0]["N_high"])
+    (row,) = budgets
+    assert float(row["low"]) <= float(row["value"]) <= float(row["high"])
+    assert "sigmoid" in out.err
+    assert main(["accuracy", str(path), "--metric", "nope", "--resamples", "0"]) == 2

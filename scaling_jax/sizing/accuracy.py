@@ -41,6 +41,7 @@ def loss_law_draws(source: Any) -> tuple[ChinchillaParams, ChinchillaParams | No
     if isinstance(source, ChinchillaParams):
         return ChinchillaParams(*(float(v) for v in source)), None
     law = getattr(source, "law", None)
+    law = getattr(law, "name", law)  # results hold their Law (older ones its name)
     if law != "chinchilla":
         raise ValueError(
             "loss law: pass ChinchillaParams, or a FitResult/BootstrapResult of the 'chinchilla' "
@@ -258,6 +259,7 @@ class MetricTarget:
 
 def _cheapest(params: ChinchillaParams, loss: np.ndarray, T: float) -> dict[str, np.ndarray]:
     """Lifetime-optimal model of `loss` per lane; unreachable lanes -> inf (loss NaN)."""
+    loss = np.where(np.asarray(loss) > 0, loss, np.nan)  # a link may ask for loss <= 0
     ok = np.isfinite(loss)
     opt = lifetime_optimal(params, jnp.asarray(np.where(ok, loss, 1e6)), T, validate=False)
     good = ok & np.asarray(opt.reachable)

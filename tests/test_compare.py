@@ -77,6 +77,9 @@ def test_arms_crossing_at_a_known_budget(tmp_path):
     cmp.to_json(tmp_path / "cmp.json")
     blob = json.loads((tmp_path / "cmp.json").read_text())
     assert blob["crossing"] == pytest.approx(cmp.crossing)
+    back = type(cmp).from_json(tmp_path / "cmp.json")
+    assert back.table() == cmp.table() and back.search_range == cmp.search_range
+    np.testing.assert_array_equal(back.diff_low, cmp.diff_low)
 
 
 def test_cli_compare(tmp_path, capsys):

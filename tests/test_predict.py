@@ -134,6 +134,13 @@ def test_json_round_trip_keeps_the_runs(fits, tmp_path):
         predict(old, 1e10, 2e11)
     c = predict(old, 1e10, 2e11, runs=runs)
     np.testing.assert_allclose(c.new_high, a.new_high, rtol=1e-12)
+    # The prediction itself round-trips through its JSON.
+    p = predict(res, [1e9, 1e11], [2e10, 2e12])
+    p.to_json(tmp_path / "pred.json")
+    q = type(p).from_json(tmp_path / "pred.json")
+    assert q.table() == p.table() and q.label == p.label
+    np.testing.assert_array_equal(q.beyond["C"], p.beyond["C"])
+    np.testing.assert_array_equal(q.new_low, p.new_low)
 
 
 def test_bad_points_raise(fits):

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_jax._io import json_float, write_json_atomic
+from scaling_jax._io import json_float, read_json, write_json_atomic
 from scaling_jax.laws import ChinchillaParams
 
 Array = Any
@@ -186,7 +186,35 @@ class Comparison:
         }
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
         write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> Comparison:
+        """Inverse of `to_dict` (without the two `BootstrapResult` objects)."""
+
+        def arr(key: str) -> np.ndarray:
+            return np.asarray([np.nan if v is None else v for v in blob[key]], np.float64)
+
+        def opt(key: str) -> float | None:
+            return None if blob.get(key) is None else float(blob[key])
+
+        keys = ("budgets", "loss_a", "loss_b", "diff", "diff_low", "diff_high", "p_a_better")
+        return cls(
+            *(arr(k) for k in keys),
+            crossing=opt("crossing"),
+            crossing_low=opt("crossing_low"),
+            crossing_high=opt("crossing_high"),
+            p_cross=float(blob["p_cross"]),
+            level=float(blob["level"]),
+            n_resamples=int(blob["n_resamples"]),
+            search_range=tuple(float(v) for v in blob["search_range"]),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Comparison:
+        """Read a comparison written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def _as_bootstrap(arm: Any, n_resamples: int, seed: int, kwargs: dict[str, Any]) -> Any:

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc
 
-from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
+from scaling_jax._io import json_float, read_json, write_bytes_atomic, write_json_atomic
 from scaling_jax.data import Runs, runs_from_json
 from scaling_jax.fitting.objective import FitData
 from scaling_jax.fitting.options import (
@@ -206,7 +206,37 @@ class Prediction:
         }
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
         write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: Mapping[str, Any]) -> Prediction:
+        """Inverse of `to_dict` (``extra`` is not stored and comes back empty)."""
+        rows = list(blob["points"])
+
+        def col(key: str) -> np.ndarray:
+            return np.asarray([np.nan if r[key] is None else r[key] for r in rows], np.float64)
+
+        beyond_keys = [
+            k[len("beyond_") :] for k in (rows[0] if rows else {}) if k.startswith("beyond_")
+        ]
+        return cls(
+            *(col(k) for k in ("N", "D", "C", "loss", "mean_low", "mean_high")),
+            *(col(k) for k in ("new_low", "new_high", "se_log")),
+            level=float(blob["level"]),
+            sigma=float(blob["sigma"]),
+            dof=math.nan if blob["dof"] is None else float(blob["dof"]),
+            method=str(blob["method"]),
+            beyond={k: col(f"beyond_{k}") for k in beyond_keys},
+            label=[str(r["label"]) for r in rows],
+            noise_model=str(blob.get("noise_model", "student_t_log")),
+            notes=tuple(blob.get("notes", ())),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Prediction:
+        """Read a prediction written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         rows = self.rows()

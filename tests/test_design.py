@@ -73,7 +73,7 @@ def test_information_matrix_is_jacobian_gram_matrix(pilot_fit):
     np.testing.assert_allclose(M, J.T @ J, rtol=1e-6, atol=1e-9 * np.abs(M).max())
 
 
-def test_design_within_budget_and_beats_isoflop_under_its_criterion(pilot_fit):
+def test_design_within_budget_and_beats_isoflop_under_its_criterion(pilot_fit, tmp_path):
     runs, fitted = pilot_fit
     res = design(runs, fitted, TARGET, budget_for_new_runs=ALLOWANCE, k=K)
     assert len(res.N) == K and len({(n, d) for n, d in zip(res.N, res.D, strict=True)}) == K
@@ -106,6 +106,10 @@ def test_design_within_budget_and_beats_isoflop_under_its_criterion(pilot_fit):
 
     text = res.to_csv().splitlines()
     assert text[0] == "N,D,compute,tokens_per_param" and len(text) == K + 1
+    res.to_json(tmp_path / "design.json")
+    back = type(res).from_json(tmp_path / "design.json")
+    assert back.summary().splitlines()[:2] == res.summary().splitlines()[:2]
+    assert back.rows() == res.rows() and back.params == res.params
 
 
 def _grad_log_n_opt(theta):

@@ -93,7 +93,7 @@ def test_many_metrics_one_solve_matches_one_at_a_time():
         np.testing.assert_allclose(both.objective[i], one.objective[0], rtol=1e-8)
 
 
-def test_chained_prediction_and_target(chain):
+def test_chained_prediction_and_target(chain, tmp_path):
     runs, sig, _, boot = chain
     N, D = np.array([3e9, 2e10]), np.array([6e10, 4e11])
     pred = predict_metric(boot, sig, N=N, D=D)
@@ -124,6 +124,12 @@ def test_chained_prediction_and_target(chain):
     assert life.N < tgt.N and life.D_train > tgt.D_train
     # Above the ceiling: unreachable, said so.
     assert not reach_metric(boot, sig, "mc4", 0.95).reachable
+    # Both results round-trip through their JSON.
+    pred.to_json(tmp_path / "pred.json")
+    back = type(pred).from_json(tmp_path / "pred.json")
+    assert back.metrics == pred.metrics and back.rows() == pred.rows()
+    life.to_json(tmp_path / "life.json")
+    assert type(life).from_json(tmp_path / "life.json") == life
 
 
 def test_near_chance_metric_floor_fixed_at_chance():

@@ -16,12 +16,14 @@ serving `inference_tokens` (Sardana et al. 2024).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.fitting.link_fit import LinkFit
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.sizing.lifetime import lifetime_optimal
@@ -117,6 +119,34 @@ class MetricPrediction:
                     }
                 )
         return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (arrays become nested lists)."""
+        return {
+            k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
+            for k, v in ((k, getattr(self, k)) for k in self.__dataclass_fields__)
+        }
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> MetricPrediction:
+        """Inverse of `to_dict`."""
+        arrays = ("N", "D", "compute", "loss", "loss_low", "loss_high")
+        arrays += ("metric", "metric_low", "metric_high")
+        return cls(
+            metrics=tuple(blob["metrics"]),
+            **{k: np.asarray(blob[k], np.float64) for k in arrays},
+            n_draws=int(blob["n_draws"]),
+            level=float(blob["level"]),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> MetricPrediction:
+        """Read a prediction written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def predict_metric(
@@ -241,6 +271,22 @@ class MetricTarget:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "intervals"}
         out["intervals"] = {k: list(v) for k, v in self.intervals.items()}
         return out
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> MetricTarget:
+        """Inverse of `to_dict`."""
+        values = {k: blob[k] for k in cls.__dataclass_fields__ if k != "intervals"}
+        intervals = {k: (float(lo), float(hi)) for k, (lo, hi) in blob["intervals"].items()}
+        return cls(**values, intervals=intervals)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> MetricTarget:
+        """Read a target written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
     def summary(self) -> str:
         head = f"{self.metric} >= {self.target:g}" + (

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_jax._io import write_json_atomic
+from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data
 from scaling_jax.fitting.objective import huber_objective
@@ -183,9 +184,36 @@ class DesignResult:
             "exchanges": self.exchanges,
         }
 
-    def to_json(self, path: Any) -> None:
-        """Write `to_dict` as JSON, atomically."""
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write `to_dict` as JSON to `path`, atomically (temporary file, then rename)."""
         write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, blob: dict[str, Any]) -> DesignResult:
+        """Inverse of `to_dict`. The candidate grid is not stored: `candidates` and
+        `candidate_sd` come back empty."""
+        runs = blob["runs"]
+        return cls(
+            N=np.asarray([r["N"] for r in runs], np.float64),
+            D=np.asarray([r["D"] for r in runs], np.float64),
+            compute=np.asarray([r["compute"] for r in runs], np.float64),
+            target_budget=float(blob["target_budget"]),
+            budget_for_new_runs=float(blob["budget_for_new_runs"]),
+            n_opt=float(blob["n_opt"]),
+            sd_log_n_opt_pilot=float(blob["sd_log_n_opt_pilot"]),
+            sd_log_n_opt=float(blob["sd_log_n_opt"]),
+            sigma=float(blob["sigma"]),
+            kappa=float(blob["kappa"]),
+            params=ChinchillaParams(**{k: float(v) for k, v in blob["params"].items()}),
+            candidates=np.zeros((0, 2)),
+            candidate_sd=np.zeros(0),
+            exchanges=int(blob.get("exchanges", 0)),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> DesignResult:
+        """Read a design written by `to_json`."""
+        return cls.from_dict(read_json(path))
 
 
 def information_matrix(law: Law, theta: Any, runs: Runs, delta: float = 1e-3) -> np.ndarray:

@@ -94,7 +94,8 @@ def plot_design(
         a.plot(n_line, 10**e / (6 * n_line), color="0.6", lw=0.6, ls="--")
         a.annotate(f"1e{int(e)}", (n_line[-1], 10**e / (6 * n_line[-1])), fontsize=6, color="0.4")
     budgets = np.geomspace(10**c_lo, result.target_budget, 60)
-    n_opt, d_opt = (np.asarray(v) for v in compute_optimal(result.params, budgets))
+    frontier = compute_optimal(result.params, budgets)
+    n_opt, d_opt = np.asarray(frontier.N), np.asarray(frontier.D)
     a.plot(n_opt, d_opt, color="C2", lw=1.2, label="pilot law's N_opt(C), D_opt(C)")
     a.scatter(
         [result.n_opt],

@@ -208,3 +208,53 @@ def test_cli_fit_options_thread_through_json_and_predict(runs, tmp_path, capsys)
     pred = sj.predict(res, [1e9], [2e10])
     assert pred.dof == len(runs) - 3  # a, b and the tied exponent are free
     assert main(["predict", str(out), "--n", "1e9", "--d", "2e10"]) == 0
+
+
+def test_bootstrap_threads_fixed_and_tied_through_to_predict(runs):
+    from scaling_jax.fitting.resampling import resample_weights
+
+    boot = sj.bootstrap(
+        runs,
+        n_resamples=6,
+        grid=STARTS,
+        fixed={"E": E_FIXED},
+        tied=[("alpha", "beta")],
+        asymmetric=2.0,
+        progress=False,
+    )
+    assert boot.theta.shape == (6, 5)
+    np.testing.assert_allclose(boot.theta[:, 2], np.log(E_FIXED), rtol=1e-15)
+    np.testing.assert_array_equal(boot.theta[:, 3], boot.theta[:, 4])
+    assert boot.config["fixed"] == {"E": E_FIXED} and boot.config["asymmetric"] == 2.0
+    # resample 0 against scipy on the same count weights and the same objective
+    w = resample_weights(len(runs), int(boot.indices[0]), 0, "points")
+    free = (0, 1, 3)
+    M, c = _maps(free, {2: np.log(E_FIXED)}, tied=[(3, 4)])
+    x, f = scipy_fit_options(
+        STARTS[:, free], runs.N, runs.D, runs.loss, M, c, asymmetric=2.0, weights=w
+    )
+    assert boot.objective[0] <= f * (1 + 1e-6) + 1e-15 and f <= boot.objective[0] * (1 + 1e-6)
+    np.testing.assert_allclose(boot.theta[0], M @ x + c, rtol=2e-3, atol=2e-3)
+    pred = sj.predict(boot, [1e9], [2e10])  # the bootstrap result carries its runs
+    assert pred.method == "bootstrap" and pred.dof == len(runs) - 3
+
+
+def test_group_labels_are_resampled_as_clusters(tmp_path):
+    from scaling_jax.fitting.resampling import resample_weights
+    from scaling_jax.fitting.resampling._schemes import groups_of
+
+    path = tmp_path / "runs.csv"
+    rows = ["N,D,loss,seed"] + [
+        f"{1e8 * (1 + i % 3)},{2e9 * (1 + i % 4)},{3.0 - 0.01 * i},s{i // 4}" for i in range(12)
+    ]
+    path.write_text("\n".join(rows))
+    runs = sj.load_runs(path, group="seed")
+    assert runs.columns["group"] == "seed" and list(runs.group[:5]) == ["s0"] * 4 + ["s1"]
+    labels = groups_of(runs)
+    assert len(set(labels)) == 3  # three seeds, not three model sizes by accident
+    for i in range(5):
+        w = resample_weights(len(runs), i, 0, "groups", labels)
+        for g in range(3):
+            assert len(set(w[labels == g])) == 1  # a group is drawn whole
+        assert w.sum() == 12
+    assert len(runs.subset([0, 5]).group) == 2

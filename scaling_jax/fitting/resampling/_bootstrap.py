@@ -7,6 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from scaling_jax.data import Runs
+from scaling_jax.fitting.options import LOSSES
 from scaling_jax.laws import Law
 
 from ._merge import gather, to_result
@@ -38,6 +40,15 @@ def bootstrap(
     process: tuple[int, int] | None = None,
     dtype: Any = "float64",
     progress: bool = True,
+    fixed: dict[str, float] | None = None,
+    tied: Any = None,
+    loss: str = "huber_log",
+    asymmetric: float = 1.0,
+    weights: Any = None,
+    n_kind: str = "total",
+    vocab: Any = None,
+    d_model: Any = None,
+    untied_embeddings: bool = False,
     **load_kwargs: Any,
 ) -> BootstrapResult:
     """Bootstrap a scaling-law fit: `n_resamples` resampled fits, batched over resamples x starts.
@@ -72,7 +83,14 @@ def bootstrap(
         ``jax.process_index()`` / ``jax.process_count()``).
       dtype: ``"float64"`` or ``"float32"``.
       progress: show a tqdm bar with ETA (only on a terminal).
+      fixed, tied, loss, asymmetric, weights, n_kind, vocab, d_model, untied_embeddings: the
+        fit options of `fit` (see `fitting.options`), used by the full-data fit and by every
+        resample; the result's ``theta`` is in the full law's coordinates and its ``config``
+        records them. Runs carrying ``group`` labels are resampled as clusters with
+        ``scheme="groups"``.
     """
+    if isinstance(loss, str) and loss not in LOSSES and not isinstance(data, Runs):
+        load_kwargs["loss"], loss = loss, "huber_log"  # a loss *column* of a table
     t_start = time.perf_counter()
     job = make_job(
         data,
@@ -95,6 +113,17 @@ def bootstrap(
         process=process,
         dtype=dtype,
         load_kwargs=load_kwargs,
+        fit_kwargs={
+            "fixed": fixed,
+            "tied": tied,
+            "loss": loss,
+            "asymmetric": asymmetric,
+            "weights": weights,
+            "n_kind": n_kind,
+            "vocab": vocab,
+            "d_model": d_model,
+            "untied_embeddings": untied_embeddings,
+        },
     )
     results, solve_s = run_chunks(job, progress)
     merged = gather(job, results)

@@ -40,12 +40,18 @@ def to_result(
     jackknife: np.ndarray | None,
     timings: dict[str, float],
 ) -> BootstrapResult:
-    law, full = job.plan.law, job.full
+    law, full = job.full.law, job.full  # the full law (fixed/tied coordinates expanded)
+
+    def full_theta(theta: np.ndarray | None) -> np.ndarray | None:
+        if theta is None or job.expand is None:
+            return theta
+        return np.asarray(job.expand(np.asarray(theta, np.float64)), np.float64)
+
     return BootstrapResult(
         law=law,
         param_names=law.param_names,
         indices=merged["indices"].astype(np.int64),
-        theta=merged["theta"].astype(np.float64),
+        theta=full_theta(merged["theta"].astype(np.float64)),
         objective=merged["objective"].astype(np.float64),
         grad_norm=merged["grad_norm"].astype(np.float64),
         status=merged["status"],
@@ -53,7 +59,8 @@ def to_result(
         n_eval=merged["n_eval"],
         theta_hat=np.asarray(full.theta, np.float64),
         objective_hat=float(full.objective),
-        jackknife=jackknife,
+        jackknife=full_theta(jackknife),
         config={**job.config, "n_resamples": job.n_resamples, "chunk_size": job.size},
         timings=timings,
+        data=job.runs,
     )

@@ -19,6 +19,12 @@ import numpy as np
 from scaling_jax.data import Runs, as_runs, check_enough_points
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data, make_starts
 from scaling_jax.fitting.objective import FitData, make_objective
+from scaling_jax.fitting.options import (
+    constrained_law,
+    fit_options,
+    make_loss_objective,
+    prepare_runs,
+)
 from scaling_jax.fitting.solver import SolverOptions
 from scaling_jax.laws import Law, get_law
 
@@ -52,8 +58,14 @@ def resolve_starts(
     n_extra: int,
     seed: int,
     full_fit: Any,
+    best_theta: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str]:
-    """(S, k) starts every resample uses, and a label for the manifest."""
+    """(S, k) starts every resample uses, and a label for the manifest.
+
+    `best_theta` is the full-data optimum in the solver's coordinates (default
+    ``full_fit.theta``; the free coordinates when parameters are fixed or tied)."""
+    if best_theta is None:
+        best_theta = full_fit.theta
     if isinstance(starts, str) and starts == "warm":
         table = full_fit.starts
         best = full_fit.objective
@@ -65,7 +77,7 @@ def resolve_starts(
         else:
             pick = np.concatenate([basin, [i for i in others if i not in set(basin)]])[:n_extra]
         extra = table.theta_init[np.asarray(pick, int)]
-        return np.concatenate([full_fit.theta[None], extra]), "warm"
+        return np.concatenate([np.asarray(best_theta)[None], extra]), "warm"
     if isinstance(starts, str) and starts == "grid":
         return np.asarray(grid, np.float64), "grid"
     if isinstance(starts, str):
@@ -100,6 +112,7 @@ class Job:
     explicit_devices: bool
     lane_mesh: jax.sharding.Mesh | None
     fit_s: float
+    expand: Callable[[Any], Any] | None = None  # solver coordinates -> full law's theta
 
 
 def make_job(
@@ -124,10 +137,24 @@ def make_job(
     process: tuple[int, int] | None,
     dtype: Any,
     load_kwargs: dict[str, Any],
+    fit_kwargs: dict[str, Any] | None = None,
 ) -> Job:
     """Validate the arguments of `bootstrap` and plan its work (see the module docstring)."""
-    law = get_law(law)
-    runs = as_runs(data, **load_kwargs)
+    base_law = get_law(law)
+    fk = dict(fit_kwargs or {})
+    fopts = fit_options(
+        fk.get("loss", "huber_log"), fk.get("asymmetric", 1.0), fk.get("fixed"), fk.get("tied")
+    )
+    constrained = constrained_law(base_law, dict(fopts.fixed), fopts.tied)
+    law = constrained.law  # the solver's law: free coordinates only
+    runs, prepared = prepare_runs(
+        as_runs(data, **load_kwargs),
+        fk.get("weights"),
+        fk.get("n_kind", "total"),
+        fk.get("vocab"),
+        fk.get("d_model"),
+        bool(fk.get("untied_embeddings", False)),
+    )
     check_enough_points(runs, law.n_params, law.name)
     n_resamples = check_int("n_resamples", n_resamples, 1)
     seed = check_int("seed", seed, 0)
@@ -152,7 +179,13 @@ def make_job(
         raise ValueError(f"shard={shard!r}: use 'chunks' or 'lanes'")
     if not isinstance(starts, str):
         make_starts(law, starts, seed)  # validate before the full-data fit
-    grid = law.init_grid() if grid is None else make_starts(law, grid)
+    if grid is None:
+        grid = law.init_grid()
+    else:
+        grid = np.asarray(grid, np.float64) if not isinstance(grid, (str, int)) else grid
+        if law is not base_law and np.ndim(grid) == 2 and np.shape(grid)[1] == base_law.n_params:
+            grid = np.asarray(constrained.reduce(grid))  # given in the full law's coordinates
+        grid = make_starts(law, grid, seed)
     groups = groups_of(runs)
     if scheme == "groups" and groups.max() < 1:
         raise ValueError("scheme='groups' needs runs of at least two model sizes N")
@@ -161,14 +194,26 @@ def make_job(
     t0 = time.perf_counter()
     full = fit(
         runs,
-        law,
+        base_law,
         starts=grid,
         delta=delta,
         mode="fast" if len(grid) > 256 else "full",
         dtype=dt,
+        fixed=dict(fopts.fixed),
+        tied=fopts.tied,
+        loss=fopts.loss,
+        asymmetric=fopts.asymmetric,
     )
     fit_s = time.perf_counter() - t0
-    theta_starts, starts_label = resolve_starts(law, starts, grid, n_extra_starts, seed, full)
+    theta_starts, starts_label = resolve_starts(
+        law,
+        starts,
+        grid,
+        n_extra_starts,
+        seed,
+        full,
+        best_theta=np.asarray(constrained.reduce(jnp.asarray(full.theta))),
+    )
     warm = starts_label == "warm"
     if polish_starts is None:
         polish_starts = len(theta_starts) if warm else 4
@@ -178,15 +223,24 @@ def make_job(
     fdata = fit_data(runs, law, delta, dt)
     n_pts = len(runs)
     if scheme == "residual":
+        if not fopts.default_objective:
+            raise ValueError(
+                "scheme='residual' supports the default objective (loss='huber_log', "
+                "asymmetric=1); use scheme='points' or 'groups' with other fit options"
+            )
         objective = residual_objective(law.log_loss)
-        fitted = np.asarray(law.log_loss(jnp.asarray(full.theta), fdata.features), np.float64)
+        fitted = np.asarray(base_law.log_loss(jnp.asarray(full.theta), fdata.features), np.float64)
         resid = np.log(runs.loss) - fitted
 
         def lane_row(i: int) -> np.ndarray:
             return -resid + resid[residual_draw(n_pts, i, seed)]
 
     else:
-        objective = make_objective(law.log_loss)
+        objective = (
+            make_objective(law.log_loss)
+            if fopts.default_objective
+            else make_loss_objective(law.log_loss, fopts.loss, fopts.asymmetric)
+        )
 
         def lane_row(i: int) -> np.ndarray:
             return resample_weights(n_pts, i, seed, scheme, groups)
@@ -234,6 +288,11 @@ def make_job(
         # Lane sharding rounds per device shard; chunk placement never changes a number.
         "shard": "chunks" if shard == "chunks" else f"lanes/{n_lane_devices}",
     }
+    if not fopts.default_objective or fopts.fixed or fopts.tied or prepared:
+        # Fit options (absent when all default, so older manifests still match).
+        config.update(fopts.to_dict(), n_free=law.n_params, **prepared)
+    if getattr(runs, "group", None) is not None:
+        config["groups"] = "labels"
 
     # What is done already (resume) and what this process must do. Chunk c always holds
     # resamples [c*size, (c+1)*size) and is solved at that full shape (resamples past
@@ -271,4 +330,5 @@ def make_job(
         explicit_devices=devices is not None,
         lane_mesh=lane_mesh,
         fit_s=fit_s,
+        expand=None if law is base_law else constrained.expand,
     )

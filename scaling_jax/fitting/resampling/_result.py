@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
+from scaling_jax.data import Runs, runs_from_json, runs_to_json
 from scaling_jax.fitting.solver import Status
 from scaling_jax.laws import Law, saved_law
 
@@ -36,7 +37,10 @@ class BootstrapResult:
       n_eval: (R,) objective evaluations spent on the resample (all its lanes).
       theta_hat: (k,) full-data fit; objective_hat its objective.
       jackknife: (J, k) leave-one-out (point or group) fits for BCa, or None.
-      config: the configuration (as in the manifest); timings: wall seconds.
+      config: the configuration (as in the manifest, fit options included); timings: wall
+        seconds.
+      data: the fitted runs (after the fit options' weights / non-embedding N), which
+        `predict` reads; None for results written before it was stored.
     """
 
     law: Law
@@ -53,6 +57,7 @@ class BootstrapResult:
     jackknife: np.ndarray | None = None
     config: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    data: Runs | None = None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -227,6 +232,7 @@ class BootstrapResult:
             "jackknife": None if self.jackknife is None else self.jackknife.tolist(),
             "config": self.config,
             "timings": self.timings,
+            **({} if self.data is None else {"data": runs_to_json(self.data)}),
             "stderr": self.stderr(),
             "interval_95": {k: list(v) for k, v in self.interval(0.95).items()},
         }
@@ -259,6 +265,7 @@ class BootstrapResult:
             jackknife=None if jack is None else np.asarray(jack, np.float64).reshape(-1, k),
             config=dict(blob.get("config", {})),
             timings=dict(blob.get("timings", {})),
+            data=runs_from_json(blob["data"]) if blob.get("data") else None,
         )
 
     @classmethod

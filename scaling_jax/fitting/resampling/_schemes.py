@@ -18,8 +18,10 @@ SCHEMES = ("points", "groups", "residual")
 
 
 def groups_of(runs: Runs) -> np.ndarray:
-    """Group label per run: runs with equal model size N form a group."""
-    _, labels = np.unique(runs.N, return_inverse=True)
+    """Group label per run: the runs' own ``group`` labels (seed, run id) when they carry
+    them, else runs with equal model size N form a group."""
+    key = runs.N if getattr(runs, "group", None) is None else runs.group
+    _, labels = np.unique(key, return_inverse=True)
     return labels
 
 

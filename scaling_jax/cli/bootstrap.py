@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scaling_jax.cli._common import positive_floats
+from scaling_jax.cli._fit_options import add_fit_option_args, fit_option_kwargs, load_kwargs
 from scaling_jax.data import Runs, load_runs
 from scaling_jax.fitting import multihost
 from scaling_jax.fitting.resampling import bootstrap
@@ -63,6 +64,7 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--plots", action="store_true", help="write corner and frontier PNGs")
     p.add_argument("--no-progress", action="store_true")
+    add_fit_option_args(p)
     p.add_argument(
         "--processes",
         type=int,
@@ -95,7 +97,12 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not args.resume:
         raise ValueError(f"--out {str(out)!r} is not empty; pass --resume to continue it")
     runs = load_runs(
-        args.data, n=args.n_col, d=args.d_col, loss=args.loss_col, compute=args.compute_col
+        args.data,
+        n=args.n_col,
+        d=args.d_col,
+        loss=args.loss_col,
+        compute=args.compute_col,
+        **load_kwargs(args),
     )
     if args.processes > 1:
         from scaling_jax.cli._launch import launch, strip_option  # noqa: PLC0415
@@ -120,6 +127,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         memory_budget=None if args.memory_gib is None else args.memory_gib * 2**30,
         progress=not args.no_progress,
+        **fit_option_kwargs(args, runs),
     )
     if process_id != 0:  # process 0 reports and writes the files
         print(f"process {process_id} of {spec[1]}: done; process 0 writes the results")

@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from ._common import positive_floats
+from ._fit_options import add_fit_option_args, fit_option_kwargs, load_kwargs
 
 __all__ = ["register_cli", "run_compare"]
 
@@ -64,6 +65,7 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--scheme", choices=("points", "groups", "residual"), default="points")
     p.add_argument("--out", help="write the comparison as JSON")
+    add_fit_option_args(p)
     p.set_defaults(func=run_compare)
     return p
 
@@ -74,14 +76,16 @@ def run_compare(args: argparse.Namespace) -> int:
 
     arms = []
     for name, path in (("A", args.runs_a), ("B", args.runs_b)):
-        runs = load_runs(path)
+        runs = load_runs(path, **load_kwargs(args))
         print(
             f"arm {name}: {path} ({len(runs)} runs; columns "
             + ", ".join(f"{k} <- {v!r}" for k, v in dict(runs.columns or {}).items())
             + ")"
         )
         arms.append(runs)
-    kwargs: dict[str, Any] = {"scheme": args.scheme}
+    kwargs: dict[str, Any] = {"scheme": args.scheme, **fit_option_kwargs(args, arms[0])}
+    if args.n_kind == "non_embedding":
+        raise ValueError("compare: --n-kind non_embedding is not supported (widths per arm)")
     if args.grid != "grid":
         kwargs["grid"] = args.grid
     cmp = compare(

@@ -185,7 +185,7 @@ def make_job(
         grid = np.asarray(grid, np.float64) if not isinstance(grid, (str, int)) else grid
         if law is not base_law and np.ndim(grid) == 2 and np.shape(grid)[1] == base_law.n_params:
             grid = np.asarray(constrained.reduce(grid))  # given in the full law's coordinates
-        grid = make_starts(law, grid, seed)
+        grid = make_starts(law, grid)
     groups = groups_of(runs)
     if scheme == "groups" and groups.max() < 1:
         raise ValueError("scheme='groups' needs runs of at least two model sizes N")

@@ -116,8 +116,12 @@ def test_bootstrap_draws_agree_with_delta_method(fits):
     # the two standard errors of the log prediction agree within a factor of two
     assert np.all(pb.se_log / pd.se_log < 2) and np.all(pd.se_log / pb.se_log < 2)
     assert np.all(pb.mean_low < pb.loss) and np.all(pb.loss < pb.mean_high)
+    # the bootstrap result carries its runs; one written without them needs runs=
+    np.testing.assert_allclose(predict(boot, N, D).new_high, pb.new_high, rtol=1e-12)
+    blob = boot.to_dict()
+    del blob["data"]
     with pytest.raises(ValueError, match="runs="):
-        predict(boot, N, D)
+        predict(sj.BootstrapResult.from_dict(blob), N, D)
 
 
 def test_json_round_trip_keeps_the_runs(fits, tmp_path):

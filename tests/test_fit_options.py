@@ -258,3 +258,17 @@ def test_group_labels_are_resampled_as_clusters(tmp_path):
             assert len(set(w[labels == g])) == 1  # a group is drawn whole
         assert w.sum() == 12
     assert len(runs.subset([0, 5]).group) == 2
+
+
+def test_non_embedding_from_an_architecture():
+    from scaling_jax.fitting.options import prepare_runs
+    from scaling_jax.flops import CHINCHILLA_70B
+
+    total = sj.Runs(N=[7e10, 7.1e10], D=[1.4e12, 1.5e12], loss=[1.94, 1.93])
+    runs, record = prepare_runs(total, n_kind="non_embedding", vocab=CHINCHILLA_70B)
+    np.testing.assert_allclose(runs.N, np.array([7e10, 7.1e10]) - 32000 * 8192, rtol=1e-15)
+    assert record == {"n_kind": "non_embedding", "vocab": 32000.0, "untied_embeddings": False}
+    untied, _ = prepare_runs(
+        total, n_kind="non_embedding", vocab=32000, d_model=8192, untied_embeddings=True
+    )
+    np.testing.assert_allclose(untied.N, total.N - 2 * 32000 * 8192, rtol=1e-15)

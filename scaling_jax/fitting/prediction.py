@@ -316,7 +316,8 @@ def predict(
         mean interval over its draws).
       N, D: parameters and training tokens of the new points (scalars or 1-D arrays).
       level: nominal coverage of both intervals (default 0.9).
-      runs: the fitted runs (default: those stored in the result by `fit`/`bootstrap`).
+      runs: the fitted runs (default: those stored in the result by `fit`/`bootstrap`), as
+        the law saw them (after the fit's weights and ``n_kind`` conversion).
       features: further per-point features a law reads (e.g. ``{"U": unique_tokens}``).
       law: the `Law`, for a user law that is not registered by name.
       d_model: width of each new model, when the fit used ``n_kind="non_embedding"``: N is

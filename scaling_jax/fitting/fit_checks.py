@@ -6,7 +6,6 @@ import functools
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax.diagnostics import (
@@ -30,7 +29,7 @@ def _compiled_hessian(objective: Any):
 
 def hessian_at(objective: Any, theta: Any, data: Any) -> np.ndarray:
     """Exact Hessian (k, k) of ``objective(theta, data)`` at `theta` (fit coordinates)."""
-    return np.asarray(_compiled_hessian(objective)(jnp.asarray(theta), data))
+    return np.asarray(_compiled_hessian(objective)(np.asarray(theta), data))
 
 
 def fit_diagnostics(

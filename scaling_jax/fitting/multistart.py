@@ -15,6 +15,7 @@ Two modes:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -28,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
+from scaling_jax._padding import pad_points, padded_length
 from scaling_jax.data import Runs, as_runs, check_enough_points, runs_from_json, runs_to_json
 from scaling_jax.diagnostics import Diagnostic, diagnostics_from_json, format_diagnostics
 from scaling_jax.fitting.fit_checks import fit_diagnostics
@@ -271,7 +273,7 @@ class FitResult:
 
 def _float_params(law: Law, theta: np.ndarray) -> Any:
     """The law's natural-parameter NamedTuple at `theta`, leaves as Python floats."""
-    params = law.to_params(jnp.asarray(theta))
+    params = _to_params(law.to_params, np.asarray(theta))
     return type(params)(*(float(v) for v in params)) if hasattr(params, "_fields") else params
 
 
@@ -307,16 +309,41 @@ def make_starts(law: Law, starts: Any = "grid", seed: int = 0) -> np.ndarray:
     return arr
 
 
-def fit_data(runs: Runs, law: Law, delta: float, dtype: Any) -> FitData:
-    """The objective's data pytree for `runs` (features the law reads, log-loss, weights)."""
-    feats = {name: jnp.asarray(v, dtype) for name, v in runs.features(law.feature_names).items()}
-    weights = np.ones(len(runs)) if runs.weights is None else runs.weights
+def fit_data(runs: Runs, law: Law, delta: float, dtype: Any, pad: bool = False) -> FitData:
+    """The objective's data pytree for `runs` (features the law reads, log-loss, weights).
+
+    Host (numpy) arrays: jit moves them, and a ``jnp.asarray`` per column would compile a
+    program of its own. With `pad`, the points are padded to their bucketed length
+    (`scaling_jax._padding`) with zero weights, so datasets of many sizes share the compiled
+    solver; the objective and its gradient are unchanged.
+    """
+    dt = np.dtype(dtype)
+    n = len(runs)
+    length = padded_length(n) if pad else n
+    feats = {
+        name: pad_points(np.asarray(v, dt), length)
+        for name, v in runs.features(law.feature_names).items()
+    }
+    weights = np.ones(n) if runs.weights is None else runs.weights
     return FitData(
         features=feats,
-        log_loss=jnp.asarray(np.log(runs.loss), dtype),
-        weights=jnp.asarray(weights, dtype),
-        delta=jnp.asarray(delta, dtype),
+        log_loss=pad_points(np.log(runs.loss).astype(dt), length),
+        weights=np.concatenate([np.asarray(weights, dt), np.zeros(length - n, dt)]),
+        delta=np.asarray(delta, dt),
     )
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _expand(expand: Any, theta: Any) -> Any:
+    """Free fit coordinates -> the full law's, one compiled program (see `_to_params`)."""
+    return expand(theta)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _to_params(to_params: Any, theta: Any) -> Any:
+    """A law's ``to_params`` as one compiled program (eagerly, each jnp operation in it would
+    compile on its own)."""
+    return to_params(theta)
 
 
 def _resolve_dtype(dtype: Any) -> Any:
@@ -424,7 +451,7 @@ def fit(
     theta0 = make_starts(law, starts, seed).astype(dt)
     # A user law returning NaN or the wrong shape gets a clear error here, not deep in JAX.
     validate_law(law, runs, theta0)
-    fdata = fit_data(runs, law, delta, dt)
+    fdata = fit_data(runs, law, delta, dt, pad=True)
     objective = (
         make_objective(law.log_loss)
         if fopts.default_objective
@@ -512,7 +539,7 @@ def fit(
             "the Newton finish of the best start stopped without converging (at most "
             f"{polish_steps} steps; max |gradient| {best_gnorm:.2e})"
         )
-    full_theta = np.asarray(constrained.expand(jnp.asarray(best_theta)), np.float64)
+    full_theta = np.asarray(_expand(constrained.expand, np.asarray(best_theta)), np.float64)
     n_finished = int(np.sum(finite & (table.status != Status.SCREENED_OUT)))
     diagnostics = fit_diagnostics(
         law=law,
@@ -521,7 +548,7 @@ def fit(
         features=runs.features(law.feature_names),
         min_loss=float(np.min(runs.loss)),
         theta=np.asarray(best_theta, np.float64),
-        params=_params_dict(base_law.to_params(jnp.asarray(full_theta))),
+        params=_params_dict(_to_params(base_law.to_params, full_theta)),
         starts=np.asarray(theta0, np.float64),
         final_objective=np.where(finite, res.objective, np.inf),
         best=best,

@@ -25,7 +25,6 @@ limit, fails its line search or produces non-finite values says so.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -43,6 +42,8 @@ __all__ = [
     "PolishResult",
     "solve_starts",
     "polish",
+    "lane_sizes",
+    "default_batch_size",
 ]
 
 
@@ -70,6 +71,9 @@ class Status:
         return cls.NAMES[int(code)]
 
 
+_FRESH = -2  # internal lane status: loaded with a new start, initialised by the next segment
+
+
 class SolverOptions(NamedTuple):
     """Options of the lock-step L-BFGS.
 
@@ -85,6 +89,9 @@ class SolverOptions(NamedTuple):
       segment_steps: steps per jitted segment between compactions.
       min_bucket: smallest batch compaction shrinks to (each batch size compiles once; below
         64 lanes a step costs little, so fewer sizes beat tighter packing).
+      bucket_factor: ratio between successive compaction batch sizes (`lane_sizes`): the
+        batch sizes are ``min_bucket * bucket_factor**j`` below the first batch, so a solve
+        compiles only a few programs (each ~2 s of XLA compilation on a CPU).
     """
 
     max_iter: int = 1000
@@ -97,6 +104,7 @@ class SolverOptions(NamedTuple):
     c2: float = 0.9
     segment_steps: int = 16
     min_bucket: int = 64
+    bucket_factor: int = 4
 
 
 class _Lanes(NamedTuple):
@@ -168,7 +176,7 @@ def _first_step(g: Array) -> Array:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(objective: Objective, opts: SolverOptions):
-    """jitted (init, segment) functions for one objective and option set."""
+    """The jitted segment function for one objective and option set."""
     value_and_grad = jax.vmap(jax.value_and_grad(objective), in_axes=(0, None, 0))
 
     def init(theta0: Array, lane_id: Array, lane: Any, data: Any) -> _Lanes:
@@ -302,21 +310,62 @@ def _compiled(objective: Objective, opts: SolverOptions):
             s,
         )
 
-    @functools.partial(jax.jit, static_argnums=2)
-    def segment(s: _Lanes, data: Any, n_steps: int) -> _Lanes:
+    def start_fresh(s: _Lanes, data: Any) -> _Lanes:
+        fresh = s.status == _FRESH
+        new = init(s.x, s.lane_id, s.lane, data)
+        return jax.tree.map(
+            lambda a, b: jnp.where(fresh.reshape(fresh.shape + (1,) * (a.ndim - 1)), a, b),
+            new,
+            s,
+        )
+
+    def segment(s: _Lanes, data: Any, n_steps: Array) -> _Lanes:
+        # One program per batch size serves every role: lanes marked fresh are initialised
+        # first (an L-BFGS start costs one evaluation), and `n_steps` is a traced count, so
+        # screening and full segments share the program (0 steps only compiles).
+        s = jax.lax.cond(
+            jnp.any(s.status == _FRESH), lambda st: start_fresh(st, data), lambda st: st, s
+        )
         return jax.lax.fori_loop(0, n_steps, lambda _, st: step(st, data), s)
 
-    return jax.jit(init), segment
+    return jax.jit(segment)
 
 
-def _bucket(n_running: int, min_bucket: int) -> int:
-    return max(min_bucket, 1 << max(0, math.ceil(math.log2(max(n_running, 1)))))
+def lane_sizes(n: int, floor: int = 64, factor: int = 4, n_dev: int = 1) -> tuple[int, ...]:
+    """The batch sizes a solve of `n` lanes runs at, largest first.
+
+    The first batch holds all lanes, rounded up to a multiple of `floor` (so nearby counts
+    share a program); compaction then shrinks it to ``floor * factor**j`` lanes (at most half
+    the first size). Every size is a multiple of the device count. Each size is one compiled
+    program, so the set is small and fixed: e.g. 1024 lanes -> (1024, 256, 64).
+    """
+    n_dev = max(1, int(n_dev))
+    floor = max(1, int(floor))
+    top = max(floor, -(-int(n) // floor) * floor)
+    sizes = [top]
+    size = floor
+    while 2 * size <= top:
+        sizes.append(size)
+        size *= max(2, int(factor))
+    sizes = [sz + (-sz % n_dev) for sz in sizes]
+    return tuple(sorted(set(sizes), reverse=True))
+
+
+def default_batch_size(n_dev: int = 1) -> int | None:
+    """Lanes solved at once when `solve_starts` is not told: on a CPU, 1024 per device (finished
+    lanes are refilled with new starts, and 1024 lanes already keep the cores busy); on an
+    accelerator, all starts at once (None)."""
+    return 1024 * max(1, n_dev) if jax.default_backend() == "cpu" else None
 
 
 def _placement(mesh: jax.sharding.Mesh | None):
-    """(place lanes, place shared data, device count) for an optional 1-D mesh."""
+    """(place lanes, place shared data, device count) for an optional 1-D mesh.
+
+    Without a mesh, numpy arrays go to jit as they are: a ``jnp.asarray`` of a new shape
+    would compile a tiny program of its own.
+    """
     if mesh is None:
-        return (lambda tree: jax.tree.map(jnp.asarray, tree)), (lambda tree: tree), 1
+        return (lambda tree: tree), (lambda tree: tree), 1
     if len(mesh.axis_names) != 1:
         raise ValueError(f"mesh must be 1-D (one axis for the lanes), got {mesh.axis_names}")
     spec = jax.sharding.PartitionSpec(mesh.axis_names[0])
@@ -332,8 +381,54 @@ def _placement(mesh: jax.sharding.Mesh | None):
     return place, place_data, mesh.devices.size
 
 
+def _fresh_lanes(theta0: np.ndarray, lane_ids: np.ndarray, lane: Any, history: int) -> _Lanes:
+    """Host-side lanes at their starting points, initialised by the next segment.
+
+    Anonymous lanes (id -1) are born finished.
+    """
+    n, k = theta0.shape
+    dt = theta0.dtype
+    zeros_n = np.zeros(n, dt)
+    zeros_nk = np.zeros((n, k), dt)
+    zeros_mk = np.zeros((n, history, k), dt)
+    int_n = np.zeros(n, np.int32)
+    status = np.where(lane_ids < 0, Status.CONVERGED, _FRESH).astype(np.int32)
+    return _Lanes(
+        x=np.array(theta0),
+        f=zeros_n,
+        g=zeros_nk,
+        d=zeros_nk.copy(),
+        gd=zeros_n.copy(),
+        t=zeros_n.copy(),
+        t_lo=zeros_n.copy(),
+        t_hi=np.full(n, np.inf, dt),
+        f_lo=zeros_n.copy(),
+        g_lo=zeros_nk.copy(),
+        S=zeros_mk,
+        Y=zeros_mk.copy(),
+        rho=np.zeros((n, history), dt),
+        trials=int_n,
+        n_iter=int_n.copy(),
+        n_eval=int_n.copy(),
+        status=status,
+        lane_id=np.asarray(lane_ids, np.int64),
+        lane=lane,
+    )
+
+
 def _take(lanes: _Lanes, index: np.ndarray) -> _Lanes:
-    return jax.tree.map(lambda a: a[index], lanes)
+    return jax.tree.map(lambda a: np.asarray(a)[index], lanes)
+
+
+def _warm(segment: Any, lanes: _Lanes, data: Any, sizes: tuple[int, ...], place: Any) -> None:
+    """Compile `segment` for every batch size a solve may shrink to (a zero-step call on
+    finished lanes), so that which sizes a dataset happens to visit never decides whether a
+    later fit compiles."""
+    for size in sizes:
+        dummy = _take(lanes, np.zeros(size, np.int64))._replace(
+            status=np.full(size, Status.CONVERGED, np.int32), lane_id=np.full(size, -1)
+        )
+        segment(place(dummy), data, np.int32(0))
 
 
 def solve_starts(
@@ -349,12 +444,15 @@ def solve_starts(
 ) -> StartsResult:
     """Run L-BFGS from every row of `theta0` (starts x params) on ``objective(theta, data)``.
 
-    Starts are solved `batch_size` at a time (all at once by default); within a batch, lanes
-    advance in lock step and unfinished lanes are compacted between segments. `max_steps`
-    caps the batched steps (evaluations) per lane, leaving unfinished lanes `RUNNING` -- the
-    screening stage of successive halving. `lane_data` is a pytree whose leaves have a leading
-    axis of length S (one row per start, e.g. bootstrap weights), passed to the objective as
-    its third argument; ``()`` when all starts share the data.
+    At most `batch_size` starts run at once (`default_batch_size` when None); lanes advance in
+    lock step. Between jitted segments, finished lanes are refilled with the next starts;
+    once no starts are left, the unfinished lanes are compacted into the few batch sizes of
+    `lane_sizes`, so a solve compiles a small, fixed set of programs. `max_steps` caps the
+    batched steps (evaluations) per start, leaving unfinished lanes `RUNNING` -- the
+    screening stage of successive halving (starts then run in whole batches). `lane_data` is
+    a pytree whose leaves have a leading axis of length S (one row per start, e.g. bootstrap
+    weights), passed to the objective as its third argument; ``()`` when all starts share
+    the data.
 
     `mesh` (a 1-D `jax.sharding.Mesh`) shards the lanes of every batch over its devices with
     `NamedSharding` and replicates `data`; jit then runs each device's lanes where they live
@@ -366,7 +464,8 @@ def solve_starts(
     data = place_data(data)
     theta0 = np.asarray(theta0)
     n_starts, k = theta0.shape
-    init, segment = _compiled(objective, options)
+    segment = _compiled(objective, options)
+    lane_np = jax.tree.map(np.asarray, lane_data)
     out_theta = theta0.copy()
     out_f = np.full(n_starts, np.inf)
     out_gnorm = np.full(n_starts, np.inf)
@@ -374,56 +473,89 @@ def solve_starts(
     out_eval = np.zeros(n_starts, np.int64)
     out_status = np.full(n_starts, Status.RUNNING, np.int64)
     lane_evals = 0
-    batch_size = n_starts if batch_size is None else max(1, int(batch_size))
+    cap = default_batch_size(n_dev) if batch_size is None else max(1, int(batch_size))
+    cap = n_starts if cap is None else cap
+    sizes = lane_sizes(min(n_starts, cap), options.min_bucket, options.bucket_factor, n_dev)
+    size = sizes[0]
+    queue = 0  # the next start to load
 
     def record(lanes: _Lanes, rows: np.ndarray) -> None:
-        ids = np.asarray(lanes.lane_id)[rows]
-        out_theta[ids] = np.asarray(lanes.x)[rows]
-        out_f[ids] = np.asarray(lanes.f)[rows]
-        out_gnorm[ids] = np.max(np.abs(np.asarray(lanes.g)[rows]), axis=-1)
-        out_iter[ids] = np.asarray(lanes.n_iter)[rows]
-        out_eval[ids] = np.asarray(lanes.n_eval)[rows]
-        out_status[ids] = np.asarray(lanes.status)[rows]
+        ids = lanes.lane_id[rows]
+        out_theta[ids] = lanes.x[rows]
+        out_f[ids] = lanes.f[rows]
+        out_gnorm[ids] = np.max(np.abs(lanes.g[rows]), axis=-1)
+        out_iter[ids] = lanes.n_iter[rows]
+        out_eval[ids] = lanes.n_eval[rows]
+        out_status[ids] = lanes.status[rows]
 
-    for start in range(0, n_starts, batch_size):
-        ids = np.arange(start, min(start + batch_size, n_starts))
-        # Pad to a multiple of the device count with anonymous lanes (id -1: born finished).
-        n_pad = -len(ids) % n_dev
-        rows = np.concatenate([ids, np.full(n_pad, ids[0])])
-        lane_ids = np.concatenate([ids, np.full(n_pad, -1)])
-        lane = jax.tree.map(lambda a, r=rows: np.asarray(a)[r], lane_data)
-        lanes = init(*place((theta0[rows], lane_ids, lane)), data)
-        lane_evals += len(rows)
-        steps_done = 0
-        while True:
-            status = np.asarray(lanes.status)
-            real = np.asarray(lanes.lane_id) >= 0
-            running = (status == Status.RUNNING) & real
-            n_running = int(running.sum())
-            if n_running == 0 or (max_steps is not None and steps_done >= max_steps):
+    def next_starts(count: int) -> _Lanes:
+        """The next `count` starts (fewer when the queue runs out) as fresh lanes."""
+        nonlocal queue
+        ids = np.arange(queue, min(queue + count, n_starts))
+        queue += len(ids)
+        lane = jax.tree.map(lambda a: a[ids], lane_np)
+        return _fresh_lanes(theta0[ids], ids, lane, options.history)
+
+    def new_batch() -> _Lanes:
+        host = next_starts(size)
+        n_pad = size - len(host.f)
+        # Pad with anonymous lanes (id -1: born finished) repeating the first start.
+        return _take(
+            host, np.concatenate([np.arange(len(host.f)), np.zeros(n_pad, np.int64)])
+        )._replace(
+            status=np.concatenate([host.status, np.full(n_pad, Status.CONVERGED, np.int32)]),
+            lane_id=np.concatenate([host.lane_id, np.full(n_pad, -1)]),
+        )
+
+    host = new_batch()
+    if max_steps is None:
+        _warm(segment, host, data, sizes[1:], place)
+    age = 0  # steps taken by the current batch (screening only)
+    while True:
+        n_steps = options.segment_steps
+        if max_steps is not None:
+            n_steps = min(n_steps, max_steps - age)
+        fresh = bool(np.any(host.status == _FRESH))
+        lanes = segment(place(host), data, np.int32(n_steps))
+        lane_evals += (n_steps + fresh) * size
+        age += n_steps
+        host = jax.tree.map(np.array, jax.device_get(lanes))
+        real = host.lane_id >= 0
+        running = real & (host.status == Status.RUNNING)
+        if max_steps is not None:
+            if age < max_steps and running.any():
+                continue
+            record(host, np.flatnonzero(real))
+            if queue >= n_starts:
                 break
-            size = len(status)
-            bucket = _bucket(n_running, options.min_bucket)
-            bucket += -bucket % n_dev
-            if bucket <= size // 2:
-                record(lanes, np.flatnonzero(real & ~running))
-                keep = np.flatnonzero(running)
-                pad = np.full(bucket - n_running, keep[0])
-                lanes = _take(lanes, np.concatenate([keep, pad]))
-                # Padding lanes repeat a running lane but are marked finished and anonymous.
-                mask = np.arange(bucket) >= n_running
-                lanes = lanes._replace(
-                    status=jnp.where(mask, Status.CONVERGED, lanes.status),
-                    lane_id=jnp.where(mask, -1, lanes.lane_id),
-                )
-                lanes = place(lanes)
-            n_steps = options.segment_steps
-            if max_steps is not None:
-                n_steps = min(n_steps, max_steps - steps_done)
-            lanes = segment(lanes, data, n_steps)
-            lane_evals += n_steps * len(lanes.f)
-            steps_done += n_steps
-        record(lanes, np.flatnonzero(np.asarray(lanes.lane_id) >= 0))
+            host, age = new_batch(), 0
+            continue
+        finished = real & ~running
+        record(host, np.flatnonzero(finished))
+        host.lane_id[finished] = -1  # recorded; the row is free
+        if queue < n_starts:
+            # Refill the free rows with the next starts: the batch stays full.
+            free = np.flatnonzero(~running)
+            new = next_starts(len(free))
+            rows = free[: len(new.f)]
+            for name, value in zip(_Lanes._fields[:-1], new[:-1], strict=True):
+                getattr(host, name)[rows] = value
+            jax.tree.map(lambda dst, src, r=rows: dst.__setitem__(r, src), host.lane, new.lane)
+            continue
+        n_running = int(running.sum())
+        if n_running == 0:
+            break
+        bucket = min(sz for sz in sizes if sz >= n_running)
+        if bucket < size:
+            keep = np.flatnonzero(running)
+            host = _take(host, np.concatenate([keep, np.full(bucket - n_running, keep[0])]))
+            # Padding lanes repeat a running lane but are marked finished and anonymous.
+            mask = np.arange(bucket) >= n_running
+            host = host._replace(
+                status=np.where(mask, Status.CONVERGED, host.status).astype(np.int32),
+                lane_id=np.where(mask, -1, host.lane_id),
+            )
+            size = bucket
     return StartsResult(out_theta, out_f, out_gnorm, out_iter, out_eval, out_status, lane_evals)
 
 
@@ -439,12 +571,13 @@ class _Newton(NamedTuple):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_polish(objective: Objective, max_steps: int, segment_steps: int):
-    """jitted (start, segment, gradient-norm) functions of the batched Newton finish."""
+def _compiled_polish(objective: Objective):
+    """The jitted batched Newton finish: one program per batch size serves the start
+    (``fresh``), the segments and the final gradient norms (``want_gnorm``)."""
     value_and_grad = jax.value_and_grad(objective)
     hessian = jax.hessian(objective)
 
-    def lm_step(s: _Newton, data: Any) -> _Newton:
+    def lm_step(s: _Newton, data: Any, max_steps: Array) -> _Newton:
         done = s.converged | s.stuck | (s.it >= max_steps)
         k = s.x.shape[-1]
         _, g = value_and_grad(s.x, data, s.lane)
@@ -473,24 +606,25 @@ def _compiled_polish(objective: Objective, max_steps: int, segment_steps: int):
         )
         return jax.tree.map(lambda a, b: jnp.where(done, b, a), new, s)
 
-    def start(theta: Array, lane: Any, data: Any) -> _Newton:
-        zero = jnp.asarray(0, jnp.int32)
-        false = jnp.asarray(False)
-        lam0 = jnp.asarray(1e-4, theta.dtype)
-        return _Newton(theta, objective(theta, data, lane), lam0, zero, zero, false, false, lane)
-
-    def segment(s: _Newton, data: Any) -> _Newton:
-        return jax.lax.fori_loop(0, segment_steps, lambda _, st: lm_step(st, data), s)
-
     def grad_norm(theta: Array, lane: Any, data: Any) -> Array:
         return jnp.max(jnp.abs(value_and_grad(theta, data, lane)[1]))
 
-    batched = functools.partial(jax.vmap, in_axes=(0, 0, None))
-    return (
-        jax.jit(batched(start)),
-        jax.jit(jax.vmap(segment, in_axes=(0, None))),
-        jax.jit(batched(grad_norm)),
-    )
+    lanes_objective = jax.vmap(objective, in_axes=(0, None, 0))
+    lanes_step = jax.vmap(lm_step, in_axes=(0, None, None))
+    lanes_grad_norm = jax.vmap(grad_norm, in_axes=(0, 0, None))
+
+    def run(
+        s: _Newton, data: Any, n_steps: Array, max_steps: Array, fresh: Array, want_gnorm: Array
+    ) -> tuple[_Newton, Array]:
+        f = jax.lax.cond(fresh, lambda: lanes_objective(s.x, data, s.lane), lambda: s.f)
+        s = s._replace(f=f)
+        s = jax.lax.fori_loop(0, n_steps, lambda _, st: lanes_step(st, data, max_steps), s)
+        gnorm = jax.lax.cond(
+            want_gnorm, lambda: lanes_grad_norm(s.x, s.lane, data), lambda: jnp.zeros_like(s.f)
+        )
+        return s, gnorm
+
+    return jax.jit(run)
 
 
 def polish(
@@ -501,33 +635,55 @@ def polish(
     lane_data: Any = (),
     *,
     segment_steps: int = 4,
-    min_bucket: int = 64,
+    min_bucket: int = 32,
+    bucket_factor: int = 8,
 ) -> PolishResult:
     """Levenberg-Marquardt steps on the exact Hessian from each row of `theta`.
 
     A step is kept only if it lowers the objective, so the result is never worse than the start.
     Each lane stops when its Newton step becomes negligible (``converged``), when the damping
     reaches its cap, or after `max_steps`. Lanes run in jitted segments of `segment_steps`;
-    between segments the finished ones are dropped (compaction, as in `solve_starts`), since
-    most lanes converge in a few steps and a few need many more.
+    between segments the finished ones are dropped (compaction, as in `solve_starts`, into the
+    batch sizes ``lane_sizes(len(theta), min_bucket, bucket_factor)``), since most lanes
+    converge in a few steps and a few need many more.
     """
-    start, segment, grad_norm = _compiled_polish(objective, int(max_steps), int(segment_steps))
-    theta = jnp.asarray(theta)
-    lanes = jax.tree.map(np.asarray, start(theta, lane_data, data))
-    out = jax.tree.map(np.array, lanes)  # host copy, updated as lanes finish
-    active = np.arange(len(out.f))
+    run = _compiled_polish(objective)
+    theta = np.asarray(theta)
+    n_lanes = len(theta)
+    out = _Newton(
+        x=theta.copy(),
+        f=np.full(n_lanes, np.nan, theta.dtype),
+        lam=np.full(n_lanes, 1e-4, theta.dtype),
+        n_ok=np.zeros(n_lanes, np.int32),
+        it=np.zeros(n_lanes, np.int32),
+        converged=np.zeros(n_lanes, bool),
+        stuck=np.zeros(n_lanes, bool),
+        lane=jax.tree.map(np.asarray, lane_data),
+    )
+    sizes = lane_sizes(n_lanes, min_bucket, bucket_factor)
+    seg, cap = np.int32(segment_steps), np.int32(max_steps)
+
+    def call(rows: np.ndarray, n_steps: Any, fresh: bool, want_gnorm: bool):
+        batch = jax.tree.map(lambda a: a[rows], out)
+        return jax.device_get(run(batch, data, n_steps, cap, np.bool_(fresh), np.bool_(want_gnorm)))
+
+    for size in sizes[1:]:  # compile every size up front: see `_warm`
+        call(np.zeros(size, np.int64), np.int32(0), False, False)
+    active = np.arange(n_lanes)
+    fresh = True
     while True:
-        done = out.converged[active] | out.stuck[active] | (out.it[active] >= max_steps)
-        active = active[~done]
-        if len(active) == 0:
-            break
-        # Few batch shapes (each compiles once): all lanes, then powers of two.
-        size = min(_bucket(len(active), min_bucket), len(out.f))
+        if not fresh:
+            done = out.converged[active] | out.stuck[active] | (out.it[active] >= max_steps)
+            active = active[~done]
+            if len(active) == 0:
+                break
+        size = min(sz for sz in sizes if sz >= len(active))
         rows = np.concatenate([active, np.full(size - len(active), active[0])])
-        batch = jax.tree.map(lambda a, r=rows: a[r], out)
-        result = jax.tree.map(np.asarray, segment(batch, data))
+        result, _ = call(rows, seg, fresh, False)
         n = len(active)
         for name in _Newton._fields[:-1]:  # the per-lane data itself never changes
             getattr(out, name)[active] = getattr(result, name)[:n]
-    gnorm = np.asarray(grad_norm(jnp.asarray(out.x), lane_data, data))
-    return PolishResult(out.x, out.f, gnorm, out.n_ok, out.converged)
+        fresh = False
+    rows = np.concatenate([np.arange(n_lanes), np.zeros(sizes[0] - n_lanes, np.int64)])
+    _, gnorm = call(rows, np.int32(0), False, True)
+    return PolishResult(out.x, out.f, gnorm[:n_lanes], out.n_ok, out.converged)

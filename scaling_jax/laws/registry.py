@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._padding import pad_points, padded_length
 from ._law import Law
 from .chinchilla import CHINCHILLA
 from .data_constrained import (
@@ -59,6 +61,25 @@ def saved_law(name: str, param_names: Any, law: Law | None = None) -> Law:
 
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _evaluate_starts(log_loss: Any, thetas: Array, feats: Any) -> tuple[Array, Array, Array]:
+    """(predictions at the first start, finite predictions per start, finite gradient of the
+    summed log-loss per start), one compiled program per law and shape."""
+    preds = jax.vmap(lambda t: log_loss(t, feats))(thetas)
+    grads = jax.vmap(jax.grad(lambda t: jnp.sum(log_loss(t, feats))))(thetas)
+    return (
+        preds[0],
+        jnp.all(jnp.isfinite(preds), axis=1),
+        jnp.all(jnp.isfinite(grads), axis=1),
+    )
+
+
+def _raised(law: Law, err: Exception) -> ValueError:
+    return ValueError(
+        f"law {law.name!r} raised {type(err).__name__} when evaluated on the runs: {err}"
+    )
+
+
 def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
     """Check that `law` can be fitted to `runs`; raise a clear ValueError if not.
 
@@ -73,7 +94,7 @@ def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
     law = get_law(law)
     if not isinstance(runs, Runs):
         raise ValueError(f"validate_law: expected a Runs, got {type(runs).__name__}")
-    feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
+    feats = {k: np.asarray(v) for k, v in runs.features(law.feature_names).items()}
     check_enough_points(runs, law.n_params, law.name)
     if law.name.startswith("data_constrained"):
         check_data_constrained_inputs(feats["N"], feats["D"], feats["U"])
@@ -85,24 +106,31 @@ def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
             f"law {law.name!r}: starts have shape {thetas.shape}, expected (S, {law.n_params})"
         )
     n = len(runs)
+    # Evaluated on the points padded to their bucketed length (copies of the first point), in
+    # one compiled program per law and bucket: fits of many dataset sizes share it.
+    n_pad = padded_length(n)
+    padded = {k: pad_points(np.asarray(v), n_pad) for k, v in feats.items()}
+    specs = {k: jax.ShapeDtypeStruct(v.shape, v.dtype) for k, v in feats.items()}
+    theta_spec = jax.ShapeDtypeStruct(thetas.shape[1:], thetas.dtype)
     try:
-        first = law.log_loss(jnp.asarray(thetas[0]), feats)
+        first = jax.eval_shape(law.log_loss, theta_spec, specs)
     except Exception as err:  # a user's function can raise anything; report it as bad input
-        raise ValueError(
-            f"law {law.name!r} raised {type(err).__name__} when evaluated on the runs: {err}"
-        ) from err
+        raise _raised(law, err) from err
     shape = getattr(first, "shape", None)
     if shape != (n,):
         raise ValueError(
             f"law {law.name!r} returned shape {shape} for {n} runs; it must return one "
             f"(log-)loss per run, shape ({n},)"
         )
-    if not jnp.issubdtype(jnp.asarray(first).dtype, jnp.floating):
-        raise ValueError(f"law {law.name!r} returned dtype {jnp.asarray(first).dtype}")
-    preds = np.asarray(jax.vmap(lambda t: law.log_loss(t, feats))(jnp.asarray(thetas)))
-    finite = np.isfinite(preds).all(axis=1)
+    if not jnp.issubdtype(first.dtype, jnp.floating):
+        raise ValueError(f"law {law.name!r} returned dtype {first.dtype}")
+    try:
+        first_row, finite, grad_finite = _evaluate_starts(law.log_loss, thetas, padded)
+    except Exception as err:
+        raise _raised(law, err) from err
+    finite, grad_finite = np.asarray(finite), np.asarray(grad_finite)
     if not finite.any():
-        row = preds[0]
+        row = np.asarray(first_row)[:n]
         i = int(np.flatnonzero(~np.isfinite(row))[0])
         raise ValueError(
             f"law {law.name!r} predicts a non-finite log-loss at every one of {len(thetas)} "
@@ -110,9 +138,8 @@ def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
             f"{n} runs non-finite). A loss <= 0 or NaN has no log; check the function, its "
             "constraints (positive=, bounds=) and the starts"
         )
-    grad = jax.grad(lambda t: jnp.sum(law.log_loss(t, feats)))
     candidates = np.flatnonzero(finite)[:8]
-    if not any(np.isfinite(np.asarray(grad(jnp.asarray(thetas[j])))).all() for j in candidates):
+    if not grad_finite[candidates].any():
         raise ValueError(
             f"law {law.name!r} has a non-finite gradient at every checked start with finite "
             "predictions; the fitter needs finite gradients"

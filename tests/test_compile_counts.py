@@ -1,0 +1,76 @@
+"""How many XLA programs a fit compiles in a fresh process (issue: fast from the first call).
+
+Each check runs in a new Python process, so programs compiled by earlier tests cannot hide a
+compilation, with JAX's persistent compilation cache switched off. Compilations are counted
+with `jax.monitoring` events (`/jax/core/compile/backend_compile_duration`), one per XLA
+backend compile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+COUNTER = """
+import json, sys
+import jax
+from jax import monitoring
+
+counts = []
+monitoring.register_event_duration_secs_listener(
+    lambda name, secs, **kw: counts.append(secs)
+    if name == "/jax/core/compile/backend_compile_duration" else None
+)
+import scaling_jax as sj
+
+def compiles(fn, *args, **kwargs):
+    before = len(counts)
+    fn(*args, **kwargs)
+    return len(counts) - before
+"""
+
+
+def _run(body: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        JAX_ENABLE_COMPILATION_CACHE="false",
+        SCALING_JAX_CACHE="off",
+        JAX_PLATFORMS="cpu",
+    )
+    script = COUNTER + textwrap.dedent(body)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_full_fit_compiles_few_programs_and_other_sizes_reuse_them():
+    out = _run(
+        """
+        design = sj.presets.EPOCH_2024
+        runs = {n: sj.synthetic_runs(design, n_runs=n, seed=n) for n in (47, 200, 240)}
+        first = compiles(sj.fit, runs[47])
+        later = [compiles(sj.fit, runs[n]) for n in (200, 240)]
+        print(json.dumps({"first": first, "later": later}))
+        """
+    )
+    assert 1 <= out["first"] <= 12, out
+    assert out["later"] == [0, 0], out
+
+
+def test_fast_fit_compiles_few_programs():
+    out = _run(
+        """
+        runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
+        print(json.dumps({"fast": compiles(sj.fit, runs, mode="fast")}))
+        """
+    )
+    assert 1 <= out["fast"] <= 8, out

@@ -539,7 +539,12 @@ def fit(
             "the Newton finish of the best start stopped without converging (at most "
             f"{polish_steps} steps; max |gradient| {best_gnorm:.2e})"
         )
-    full_theta = np.asarray(_expand(constrained.expand, np.asarray(best_theta)), np.float64)
+    full_theta = np.asarray(
+        np.asarray(best_theta)
+        if constrained.law is base_law
+        else _expand(constrained.expand, np.asarray(best_theta)),
+        np.float64,
+    )
     n_finished = int(np.sum(finite & (table.status != Status.SCREENED_OUT)))
     diagnostics = fit_diagnostics(
         law=law,

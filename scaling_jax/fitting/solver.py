@@ -351,6 +351,19 @@ def lane_sizes(n: int, floor: int = 64, factor: int = 4, n_dev: int = 1) -> tupl
     return tuple(sorted(set(sizes), reverse=True))
 
 
+def _batch_sizes(n: int, cap: int, floor: int, factor: int, n_dev: int) -> tuple[int, ...]:
+    """`lane_sizes` of the batch cap, so that solves of different start counts share
+    programs: fewer starts than the cap run at the cap's chain size that holds them, unless
+    that would more than double the batch (then at their own rounded size)."""
+    chain = lane_sizes(cap, floor, factor, n_dev)
+    if n >= chain[0]:
+        return chain
+    fits = min(size for size in chain if size >= n)
+    if fits <= 2 * max(n, floor):
+        return tuple(size for size in chain if size <= fits)
+    return lane_sizes(n, floor, factor, n_dev)
+
+
 def default_batch_size(n_dev: int = 1) -> int | None:
     """Lanes solved at once when `solve_starts` is not told: on a CPU, 1024 per device (finished
     lanes are refilled with new starts, and 1024 lanes already keep the cores busy); on an
@@ -475,7 +488,7 @@ def solve_starts(
     lane_evals = 0
     cap = default_batch_size(n_dev) if batch_size is None else max(1, int(batch_size))
     cap = n_starts if cap is None else cap
-    sizes = lane_sizes(min(n_starts, cap), options.min_bucket, options.bucket_factor, n_dev)
+    sizes = _batch_sizes(n_starts, cap, options.min_bucket, options.bucket_factor, n_dev)
     size = sizes[0]
     queue = 0  # the next start to load
 

@@ -342,7 +342,7 @@ def main() -> None:
         lo_t, hi_t = ssl_boot["params_ci"][k]
         lo_o, hi_o = params_ci[k]
         print(f"    {k:8s}[{lo_t:.5g}, {hi_t:.5g}]".ljust(42) + f"[{lo_o:.5g}, {hi_o:.5g}]")
-    a_ci = derived["a"]
+    a_ci = derived["a_N"]
     print(
         f"  our N* exponent a = {float(np.ravel(a_ci['estimate'])[0]):.4f} "
         f"[{float(np.ravel(a_ci['low'])[0]):.4f}, {float(np.ravel(a_ci['high'])[0]):.4f}]"

@@ -29,12 +29,23 @@ def json_float(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], payload: bytes) -> None:
-    """Write `payload` to `path` via a temporary file in the same folder and an atomic rename."""
+    """Write `payload` to `path` via a temporary file in the same folder and an atomic rename.
+
+    The file gets the permissions of a normally created file (0666 minus the umask), not the
+    0600 of a temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()

@@ -260,7 +260,7 @@ def test_derived_quantities_jit_and_vmap(reference):
     for k in eager:
         np.testing.assert_allclose(jitted[k], eager[k], rtol=1e-12)
     assert eager["N_opt"].shape == (16, 2) and eager["loss"].shape == (16, 1)
-    np.testing.assert_allclose(eager["a"] + eager["b"], 1.0)
+    np.testing.assert_allclose(eager["a_N"] + eager["b_D"], 1.0)
     np.testing.assert_allclose(eager["tokens_per_param"], eager["D_opt"] / eager["N_opt"])
     np.testing.assert_allclose(6 * eager["N_opt"] * eager["D_opt"] / budgets, 1.0, rtol=1e-10)
     # vmap over an extra leading axis of params (e.g. several bootstraps at once).
@@ -371,6 +371,10 @@ def test_cli_and_plots(tmp_path, runs60):
         args.func(args)
     args.resume = True
     assert args.func(args) == 0
+    # Resuming without --plots removes the earlier run's plots rather than leaving them stale.
+    args.plots = False
+    assert args.func(args) == 0
+    assert not (out / "corner.png").exists() and not (out / "frontier.png").exists()
     with pytest.raises(SystemExit):
         parser.parse_args(["bootstrap", str(csv), "--out", "x", "--budgets", "-1"])
 
@@ -406,6 +410,39 @@ def test_plots_draw_the_bootstrap(tmp_path, reference):
         assert plots.corner_plot(res, tmp_path / "old.png") == str(tmp_path / "old.png")
     with pytest.warns(DeprecationWarning, match="plot_bootstrap_frontier"):
         assert plots.frontier_plot(res, tmp_path / "f.png").endswith("f.png")
+
+
+def test_plots_label_axes_units_and_markers(reference, runs60):
+    from matplotlib.figure import Figure
+
+    from scaling_jax.plots.bootstrap import plot_bootstrap_frontier, plot_corner
+
+    k = len(reference.natural_names)
+    grid = Figure().subplots(k, k)
+    plot_corner(reference, truth=CHINCHILLA_2022, ax=grid)
+    assert "16 resamples" in grid[0, 0].get_title(loc="left")
+    for i in range(k):
+        assert grid[i, i].get_ylabel() == "resamples"  # histogram y-axes are labelled
+        assert grid[k - 1, i].get_xlabel() == reference.natural_names[i]
+    labels = [t.get_text() for t in grid[0, 0].get_legend().get_texts()]
+    assert labels == ["full-data fit", "true value"]  # the full-data marker has a legend entry
+    # Amplitudes spanning orders of magnitude get log axes; exponents stay linear.
+    spans = {n: float(np.ptp(np.log(np.asarray(v)))) for n, v in reference.params._asdict().items()}
+    for i, name in enumerate(reference.natural_names):
+        wide = spans[name] > np.log(20)
+        assert (grid[k - 1, i].get_xscale() == "log") == wide, name
+
+    pair = Figure().subplots(1, 2)
+    plot_bootstrap_frontier(reference, runs=runs60, truth=CHINCHILLA_2022, ax=pair)
+    left, right = pair
+    assert left.get_xlabel() == "training compute C (FLOPs)"
+    assert left.get_ylabel() == "N_opt (parameters)" and right.get_ylabel() == "D_opt (tokens)"
+    assert "model size" in left.get_title() and "training tokens" in right.get_title()
+    legend = left.get_legend_handles_labels()[1]
+    assert "compute range of the data" in legend and "true law" in legend
+    span = [p for p in left.patches if p.get_label() == "compute range of the data"][0]
+    lo, hi = span.get_x(), span.get_x() + span.get_width()
+    assert lo == pytest.approx(runs60.compute.min()) and hi == pytest.approx(runs60.compute.max())
 
 
 def test_notebook_runs_with_small_settings(tmp_path):

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,13 +25,20 @@ def test_demo_is_the_readme_command(tmp_path):
         text=True,
         timeout=600,
         env=env,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "4500 starts (full mode)" in text and "converged 4500" in text
-    assert "compute-optimal allocation" in text and "5.760e+23" in text
-    assert "Bootstrap (100 resamples" in text and "Lifetime-optimal sizing" in text
+    for step in ("Data", "Fit", "Uncertainty", "Compute-optimal allocation", "Lifetime", "Plots"):
+        assert f". {step}" in text, step
+    assert "true law: preset epoch_2024" in text
+    assert "true constants lie inside their 95% intervals" in text
+    assert "computed for the law fitted in step 2" in text and "5.760e+23" in text
     assert "WARNING" not in text
+    for name in ("fit.png", "corner.png", "frontier.png"):
+        path = tmp_path / "scaling_jax_demo" / name
+        assert f"wrote {Path('scaling_jax_demo') / name}" in text and path.stat().st_size > 10_000
     fit = sj.FitResult.from_json(tmp_path / "demo.json")
     # 245 noisy runs from EPOCH_2024: the fit lands near the truth it was drawn from
     for got, want in zip(fit.params, sj.presets.EPOCH_2024, strict=True):
@@ -59,6 +67,7 @@ def test_fit_command_writes_json_and_prints_summary(tmp_path, capsys):
             "64",
             "--out",
             str(out),
+            "--starts-table",
         ]
     )
     assert code == 0
@@ -66,6 +75,7 @@ def test_fit_command_writes_json_and_prints_summary(tmp_path, capsys):
     assert "best objective" in printed and "N_opt (params)" in printed
     blob = json.loads(out.read_text())
     assert blob["law"] == "chinchilla" and len(blob["starts"]["status"]) == 64
+    assert blob["param_names"] == ["log_A", "log_B", "log_E", "alpha", "beta"]
     direct = sj.fit(runs, starts=64)
     assert blob["objective"] == pytest.approx(direct.objective, rel=1e-12)
 
@@ -94,5 +104,14 @@ def test_module_entry_point():
         [sys.executable, "-m", "scaling_jax.cli", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    for command in ("demo", "fit", "bootstrap", "optimal", "isoflop", "lifetime", "extrapolate"):
+    for command in (
+        "demo",
+        "fit",
+        "bootstrap",
+        "optimal",
+        "isoflop",
+        "lifetime",
+        "extrapolate",
+        "presets",
+    ):
         assert command in out.stdout

@@ -208,7 +208,7 @@ def test_fit_provoked_grid_edge_e_floor_and_few_starts(clean_runs, tmp_path):
     codes = _codes(res.diagnostics)
     assert "e_near_zero" in codes and "near_grid_edge" in codes
     edge = next(d for d in res.diagnostics if d.code == "near_grid_edge")
-    assert "alpha" in edge.numbers["parameters"] or "e" in edge.numbers["parameters"]
+    assert "alpha" in edge.numbers["parameters"] or "log_E" in edge.numbers["parameters"]
     # One start: few in the best basin, a warning too (item 5).
     one = sj.fit(clean_runs, starts=GRID[:1])
     assert "few_in_best_basin" in _codes(one.diagnostics)

@@ -124,7 +124,7 @@ def test_bad_inputs():
 def test_cli_isoflop_and_plots(tmp_path, capsys):
     import argparse
 
-    from scaling_jax.cli.optimal import register_cli
+    from scaling_jax.cli.isoflop import register_cli
     from scaling_jax.plots.optimal import plot_frontier
 
     runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=5, noise=0.002)
@@ -203,3 +203,82 @@ def test_notebook_executes():
     nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
+
+
+def test_binning_messy_budgets_drops_and_cubic():
+    """Runs jittered off their budgets (as real runs are): exact grouping fails, binning to the
+    budgets recovers the exponent; a budget with too few runs is dropped and reported."""
+    p = CHINCHILLA_2022
+    a, _ = (float(v) for v in optimal_exponents(p))
+    runs = iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9)
+    jitter = np.exp(np.random.default_rng(0).uniform(-0.15, 0.15, runs["compute"].size))
+    messy = {k: v.copy() for k, v in runs.items()}
+    messy["compute"] = runs["compute"] * jitter
+    messy["D"] = messy["compute"] / (6 * messy["N"])
+    with pytest.raises(ValueError, match="needs 3"):
+        iso.isoflop_fit(messy)
+    # A tenth budget holding two runs: dropped (and listed), not fatal.
+    lone = {k: np.concatenate([v, v[:2]]) for k, v in messy.items()}
+    lone["compute"][-2:] = 1e23
+    budgets = [*BUDGETS, 1e23]
+    with pytest.raises(ValueError, match="1e\\+23 FLOPs has 2 runs"):
+        iso.isoflop_fit(lone, budgets=budgets)
+    res = iso.isoflop_fit(lone, budgets=budgets, drop_small=True)
+    assert res.dropped == [{"compute": 1e23, "runs": 2, "reason": "too few runs"}]
+    assert res.compute.size == BUDGETS.size and list(res.n_runs) == [9] * BUDGETS.size
+    assert res.n_fit.exponent == pytest.approx(a, abs=0.01)
+    # A tolerance leaves out runs too far from every budget.
+    tight = iso.isoflop_fit(lone, budgets=budgets, drop_small=True, tolerance=1.1)
+    assert tight.n_runs_unbinned > 0 and tight.points["N"].size < res.points["N"].size
+    # Inferred log-spaced budgets (an int) and cubic profiles recover the exponent too.
+    inferred = iso.isoflop_fit(messy, budgets=BUDGETS.size)
+    assert inferred.n_fit.exponent == pytest.approx(a, abs=0.01)
+    cubic = iso.isoflop_fit(messy, budgets=BUDGETS, degree=3)
+    assert cubic.degree == 3 and cubic.coefs.shape == (BUDGETS.size, 4)
+    assert cubic.n_fit.exponent == pytest.approx(a, abs=0.01)
+    # The cubic's vertex is closer to the law's optimum than the parabola's (the profile is
+    # asymmetric in log N).
+    exact = np.asarray(compute_optimal(p, cubic.compute)[0])
+    err = lambda r: np.max(np.abs(np.log(r.n_opt / exact)))  # noqa: E731
+    assert err(cubic) < err(res)
+    for bad, match in [
+        (dict(degree=4), "degree"),
+        (dict(rtol=-1.0), "rtol"),
+        (dict(budgets=BUDGETS, tolerance=0.5), "tolerance"),
+        (dict(min_runs=2), "min_runs"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            iso.isoflop_fit(messy, **bad)
+
+
+def test_approach2_on_epoch_points_binned_to_the_paper_budgets():
+    """Hoffmann et al. 2022, Approach 2 (Fig. 3, Table 2): a = 0.49 from IsoFLOP profiles at
+    6e18..3e21 FLOPs. Epoch's 245 points, binned to those nine budgets, give a = 0.50 ± 0.01."""
+    from conftest import shared_data_file
+
+    from scaling_jax.cli.isoflop import PAPER_BUDGETS
+
+    path = shared_data_file("chinchilla_epoch_extracted.csv")
+    res = iso.isoflop_fit(
+        path, n_col="Model Size", compute_col="Training FLOP", budgets=PAPER_BUDGETS
+    )
+    assert res.compute.size == 9 and res.n_runs.sum() == 245 and not res.dropped
+    a, se = res.n_fit.exponent, res.n_fit.exponent_stderr
+    assert abs(a - 0.49) < 2 * se + 0.005 and se < 0.02
+    # The paper's 63B at Gopher's budget (5.76e23): the binned profiles give ~72B.
+    assert float(res.n_fit(5.76e23)) == pytest.approx(63e9, rel=0.2)
+
+
+def test_isoflop_plot_labels(tmp_path):
+    from scaling_jax.plots.optimal import plot_isoflop
+
+    res = iso.isoflop_fit(iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5))
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    assert plot_isoflop(res, ax=ax) is ax
+    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "final loss (nats/token)"
+    assert "IsoFLOP profiles" in ax.get_title()
+    labels = ax.get_legend_handles_labels()[1]
+    assert all(label.endswith(" FLOPs") for label in labels[:3])  # budgets carry their unit
+    assert any(label.startswith("× minimum") for label in labels)  # the markers are explained

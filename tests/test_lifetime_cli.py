@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from scaling_jax.cli import main
 from scaling_jax.cli.lifetime import demo_lines, register_cli
 from scaling_jax.presets import SARDANA_2024
 from scaling_jax.sizing import lifetime as lt
@@ -72,22 +73,30 @@ def test_cost_and_budget_forms(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, field",
     [
-        (["--loss", "1.5"], "loss"),
-        (["--loss", "2.0", "--requests", "1e9", "--mfu-decode", "2"], "mfu_decode"),
-        (["--loss", "2.0", "--requests", "1e9", "--train-price", "0"], "train.price_per_hour"),
-        (["--loss", "2.0", "--inference-tokens", "-1"], "inference_tokens"),
+        (["--loss", "1.5"], "floor E"),
+        (["--loss", "2.0", "--requests", "1e9", "--mfu-decode", "2"], "--mfu-decode"),
+        (["--loss", "2.0", "--requests", "1e9", "--train-price", "0"], "--train-price"),
+        (["--loss", "2.0", "--inference-tokens", "-1"], "--inference-tokens"),
         (["--loss", "2.0", "--law", "nope"], "nope"),
+        (["--loss", "2.0", "--law", "kaplan_2020_nd"], "chinchilla-form"),
+        (["--loss", "2.0", "--input-tokens", "5"], "need --requests"),
     ],
 )
-def test_cli_errors_name_the_field(argv, field, capsys):
-    assert _run(argv) == 2
-    assert field in capsys.readouterr().err
+def test_cli_errors_name_the_field(argv, field, capsys, tmp_path):
+    out = tmp_path / "x.json"
+    assert main(["lifetime", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert field in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
 
 
-def test_demo_lines():
-    lines = demo_lines()
+def test_demo_lines_use_the_given_law():
+    from scaling_jax.cli._common import resolve_law
+
+    lines = demo_lines(resolve_law("sardana_2024"))
     assert lines and all(isinstance(x, str) for x in lines)
-    assert any("13B" in x for x in lines) and any("savings" in x for x in lines)
+    assert any("1.3e+10" in x for x in lines) and any("savings" in x for x in lines)
+    assert "preset sardana_2024" in lines[0]
 
 
 def test_plots_write_files(tmp_path):

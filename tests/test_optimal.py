@@ -315,7 +315,8 @@ def test_cli_optimal(tmp_path, capsys):
     assert args.func(args) == 0
     blob = json.loads(out.read_text())
     assert blob["optima"][0]["N"] == pytest.approx(3.219e10, rel=1e-3)
-    assert "tokens/param" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "D_opt (tokens)" in text and "preset chinchilla_2022" in text and "Hoffmann" in text
     args = _cli().parse_args(["optimal", "--compute", "1e22", "--law", "epoch_2024"])
     assert args.func(args) == 0
     with pytest.raises(SystemExit):
@@ -345,3 +346,11 @@ def test_contour_and_frontier_plots(tmp_path):
     n, d = frontier.get_xdata(), frontier.get_ydata()
     c = 6 * n * d
     np.testing.assert_allclose(n, opt.compute_optimal(CHINCHILLA_2022, c)[0], rtol=1e-10)
+    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "training tokens D"
+    assert "nats/token" in ax.get_title()
+    ax = Figure().subplots()
+    plot_frontier(params=EPOCH_2024, data_range=(1e19, 1e22), ax=ax)
+    assert ax.get_title().startswith("Compute-optimal model size")
+    assert "FLOPs" in ax.get_xlabel() and "parameters" in ax.get_ylabel()
+    labels = ax.get_legend_handles_labels()[1]
+    assert "compute range of the data" in labels and "law (closed form)" in labels

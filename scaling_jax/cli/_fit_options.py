@@ -52,7 +52,12 @@ def add_fit_option_args(p: argparse.ArgumentParser) -> None:
         help="column of per-run weights, or 'inverse_variance' (from replicate runs)",
     )
     g.add_argument("--group-col", default=None, help="column of group labels (seed, run id)")
-    g.add_argument("--n-kind", choices=("total", "non_embedding"), default="total")
+    g.add_argument(
+        "--n-kind",
+        choices=("total", "non_embedding"),
+        default="total",
+        help="what the N column counts: all parameters, or non-embedding ones (Kaplan)",
+    )
     g.add_argument("--vocab", type=float, default=None, help="vocabulary size (non_embedding)")
     g.add_argument("--d-model-col", default=None, help="column of model widths (non_embedding)")
     g.add_argument("--untied-embeddings", action="store_true", help="input and output embeddings")

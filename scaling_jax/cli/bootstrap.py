@@ -1,7 +1,7 @@
 """``scaling-jax bootstrap``: bootstrap intervals of a fit from a CSV, resumable.
 
-Wire into the main parser with ``register_cli(subparsers)`` (sets ``func``); `demo_lines`
-gives the bootstrap section of ``scaling-jax demo``.
+``--out`` is a folder: checkpoints/, bootstrap.json, summary.csv and (``--plots``) corner.png
+and frontier.png. `demo_lines` gives the bootstrap section of ``scaling-jax demo``.
 """
 
 from __future__ import annotations
@@ -11,63 +11,117 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scaling_jax.cli._common import positive_floats
+from scaling_jax.cli._common import (
+    add_command,
+    fraction,
+    glossary,
+    out_dir,
+    positive_float,
+    positive_floats,
+    positive_int,
+    resolve_law_form,
+)
 from scaling_jax.cli._fit_options import add_fit_option_args, fit_option_kwargs, load_kwargs
-from scaling_jax.data import Runs, load_runs
+from scaling_jax.cli.fit import (
+    add_data_options,
+    add_law_form_option,
+    check_unique_col,
+    echo_columns,
+)
 from scaling_jax.fitting import multihost
-from scaling_jax.fitting.resampling import bootstrap
 
-__all__ = [
-    "register_cli",
-    "run_bootstrap",
-    "demo_lines",
-]
+__all__ = ["register_cli", "run_bootstrap", "demo_lines", "PLOT_FILES"]
+
+PLOT_FILES = ("corner.png", "frontier.png")
 
 
 def _parse_starts(text: str) -> Any:
     if text in ("warm", "grid"):
         return text
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--starts {text!r}: use 'warm', 'grid' or a number of random starts"
         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--starts {value}: must be >= 1")
+    return value
 
 
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``bootstrap`` sub-command (``func`` = `run_bootstrap`)."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "bootstrap",
-        help="bootstrap confidence intervals of a fit (resumable)",
-        description="Resample the runs, refit each resample (all resamples x starts batched), "
-        "and write standard errors and intervals of the parameters and of N_opt/D_opt.",
+        "bootstrap confidence intervals of a fit (resumable)",
+        "Resample the runs, refit each resample (all resamples x starts batched), and write "
+        "standard errors and intervals of the constants and of N_opt/D_opt to the --out folder.",
     )
-    p.add_argument("data", help="CSV file with one row per training run")
-    p.add_argument("--resamples", type=int, default=1000, help="number of resamples")
-    p.add_argument("--out", required=True, help="output folder (checkpoints + summaries)")
+    add_data_options(p)
+    add_law_form_option(p)
+    p.add_argument(
+        "--resamples", type=positive_int("--resamples"), default=1000, help="number of resamples"
+    )
+    p.add_argument(
+        "--out",
+        type=out_dir("--out"),
+        required=True,
+        help="output FOLDER (created; holds checkpoints/, bootstrap.json, summary.csv, plots)",
+    )
     p.add_argument(
         "--resume", action="store_true", help="continue a run in --out (else --out must be new)"
     )
     p.add_argument(
-        "--budgets", type=positive_floats("--budgets"), default=[1e21, 5.76e23], help="FLOPs list"
+        "--budgets",
+        type=positive_floats("--budgets"),
+        default=[1e21, 5.76e23],
+        help="training budgets (FLOPs, comma-separated) for N_opt/D_opt intervals",
     )
-    p.add_argument("--n-col", default=None, help="default: params/N/model_size/n_params")
-    p.add_argument("--d-col", default=None, help="default: tokens/D/n_tokens")
-    p.add_argument("--loss-col", default=None, help="default: loss/test_loss/eval_loss")
-    p.add_argument("--compute-col", default=None, help="derive D = C/(6N) from this column")
-    p.add_argument("--starts", type=_parse_starts, default="warm", help="warm | grid | N")
-    p.add_argument("--scheme", choices=("points", "groups", "residual"), default="points")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--chunk-size", type=int, default=None, help="resamples per chunk")
-    p.add_argument("--memory-gib", type=float, default=None, help="memory budget per chunk")
-    p.add_argument("--level", type=float, default=0.95)
-    p.add_argument("--plots", action="store_true", help="write corner and frontier PNGs")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--delta", type=positive_float("--delta"), default=1e-3, help="Huber threshold")
+    p.add_argument(
+        "--starts",
+        type=_parse_starts,
+        default="warm",
+        help="warm: start each resample at the full-data optimum (fast); grid: the law's whole "
+        "start grid per resample; or a number of random starts",
+    )
+    p.add_argument(
+        "--scheme",
+        choices=("points", "groups", "residual"),
+        default="points",
+        help="points: resample runs; groups: resample model sizes N with all their runs; "
+        "residual: resample residuals of the full-data fit",
+    )
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (resample i = f(seed, i))")
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int("--chunk-size"),
+        default=None,
+        help="resamples per checkpointed chunk (default: sized by --memory-gib)",
+    )
+    p.add_argument(
+        "--memory-gib",
+        type=positive_float("--memory-gib"),
+        default=None,
+        help="memory budget per chunk in GiB (default 2)",
+    )
+    p.add_argument(
+        "--level",
+        type=fraction("--level", closed=False),
+        default=0.95,
+        help="confidence level of the intervals",
+    )
+    p.add_argument(
+        "--plots",
+        action="store_true",
+        help="write corner.png and frontier.png (without it, stale ones in --out are removed)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_fit_option_args(p)
     p.add_argument(
         "--processes",
-        type=int,
+        type=positive_int("--processes"),
         default=1,
         help="run as N cooperating processes on this machine (JAX distributed on 127.0.0.1); "
         f"on several hosts set {multihost.ENV_COORDINATOR}, {multihost.ENV_NUM_PROCESSES} and "
@@ -75,7 +129,7 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--connect-timeout",
-        type=float,
+        type=positive_float("--connect-timeout"),
         default=300.0,
         help="seconds to wait for the coordinator and the other processes (multi-process runs)",
     )
@@ -84,25 +138,31 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_bootstrap(args: argparse.Namespace) -> int:
+    """Execute ``scaling-jax bootstrap``."""
+    from scaling_jax.cli.fit import fit_glossary
+    from scaling_jax.data import load_runs
+    from scaling_jax.fitting.resampling import bootstrap
+
     out = Path(args.out)
     spec = multihost.from_env()
-    if args.processes < 1:
-        raise ValueError(f"--processes {args.processes}: must be >= 1")
     if args.processes > 1 and spec is not None:
-        raise ValueError(
-            f"--processes with {multihost.ENV_COORDINATOR} set: use one or the other"
-        )
+        raise ValueError(f"--processes with {multihost.ENV_COORDINATOR} set: use one or the other")
     # Every process checks before any of them can start (they wait for each other in
     # initialize), so a non-empty --out is the same error everywhere.
     if out.exists() and any(out.iterdir()) and not args.resume:
         raise ValueError(f"--out {str(out)!r} is not empty; pass --resume to continue it")
+    law = resolve_law_form(args.law)
+    check_unique_col(law, args.unique_col)
+    extra = load_kwargs(args)
+    if args.unique_col:
+        extra["extra"] = {**extra.get("extra", {}), "U": args.unique_col}
     runs = load_runs(
         args.data,
         n=args.n_col,
         d=args.d_col,
         loss=args.loss_col,
         compute=args.compute_col,
-        **load_kwargs(args),
+        **extra,
     )
     if args.processes > 1:
         from scaling_jax.cli._launch import launch, strip_option  # noqa: PLC0415
@@ -117,12 +177,16 @@ def run_bootstrap(args: argparse.Namespace) -> int:
             print(f"scaling-jax bootstrap: error: {err}", file=sys.stderr)
             return 2
         process_id = spec[2]
+    print(echo_columns(runs))
+    print(f"bootstrapping the {law.name} law on {len(runs)} runs from {args.data}")
     res = bootstrap(
         runs,
+        law=law,
         n_resamples=args.resamples,
         seed=args.seed,
         starts=args.starts,
         scheme=args.scheme,
+        delta=args.delta,
         out_dir=out / "checkpoints",
         chunk_size=args.chunk_size,
         memory_budget=None if args.memory_gib is None else args.memory_gib * 2**30,
@@ -132,9 +196,13 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     if process_id != 0:  # process 0 reports and writes the files
         print(f"process {process_id} of {spec[1]}: done; process 0 writes the results")
         return 0
-    print(res.summary(level=args.level, budgets=args.budgets))
+    chinchilla_like = law.name == "chinchilla"
+    budgets = args.budgets if chinchilla_like else ()
+    print(res.summary(level=args.level, budgets=budgets))
+    terms = ["a_N", "b_D", "N_opt", "D_opt", "C"] if chinchilla_like else []
+    print(fit_glossary(law.name) + "\n" + "\n".join(glossary(*terms).splitlines()[1:]))
     res.to_json(out / "bootstrap.json")
-    res.to_csv(out / "summary.csv", budgets=args.budgets, level=args.level)
+    res.to_csv(out / "summary.csv", budgets=budgets or None, level=args.level)
     written = ["bootstrap.json", "summary.csv"]
     if args.plots:
         from scaling_jax.plots.bootstrap import (  # noqa: PLC0415
@@ -143,27 +211,47 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         )
 
         plot_corner(res, out / "corner.png")
-        plot_bootstrap_frontier(res, out / "frontier.png", level=args.level)
-        written += ["corner.png", "frontier.png"]
+        written.append("corner.png")
+        if chinchilla_like:
+            plot_bootstrap_frontier(res, out / "frontier.png", level=args.level, runs=runs)
+            written.append("frontier.png")
+    else:
+        stale = [name for name in PLOT_FILES if (out / name).exists()]
+        for name in stale:
+            (out / name).unlink()
+        if stale:
+            print(f"removed plots of an earlier run ({', '.join(stale)}); pass --plots to redraw")
     print(f"wrote {', '.join(str(out / w) for w in written)}")
     return 0
 
 
-def demo_lines(runs: Runs, n_resamples: int = 100) -> list[str]:
-    """Bootstrap section of ``scaling-jax demo``: a small cheap-strategy bootstrap."""
+def demo_lines(runs: Any, n_resamples: int = 100, truth: Any = None) -> tuple[list[str], Any]:
+    """Bootstrap section of ``scaling-jax demo``: a small warm-start bootstrap; with `truth`,
+    says whether each true constant lies inside its 95% interval. Returns (lines, result)."""
+    from scaling_jax.fitting.resampling import bootstrap
+
     res = bootstrap(runs, n_resamples=n_resamples, progress=False)
     se = res.stderr()
     iv = res.interval(0.95)
     d = res.derived_intervals(budgets=[5.76e23])
     lines = [
-        f"Bootstrap ({n_resamples} resamples, warm starts + Newton finish, "
-        f"{res.timings['total_s']:.1f}s): standard errors and 95% intervals"
+        f"  {n_resamples} resamples, warm starts + Newton finish, "
+        f"{res.timings['total_s']:.1f}s: standard errors and 95% intervals",
+        f"  {'':>6}   {'estimate':>10} {'stderr':>10}   {'95% interval':<26}"
+        + ("  truth     inside?" if truth is not None else ""),
     ]
+    inside = []
     for k, v in res.params_hat._asdict().items():
-        lines.append(f"  {k:>6} = {v:.5g} +- {se[k]:.3g}  [{iv[k][0]:.5g}, {iv[k][1]:.5g}]")
-    a = d["a"]
+        line = f"  {k:>6} = {v:10.5g} {se[k]:10.3g}   [{iv[k][0]:.5g}, {iv[k][1]:.5g}]"
+        if truth is not None:
+            t = float(getattr(truth, k))
+            ok = iv[k][0] <= t <= iv[k][1]
+            inside.append(ok)
+            line = f"{line:<64}  {t:<9.5g} {'yes' if ok else 'NO'}"
+        lines.append(line)
+    a = d["a_N"]
     lines.append(
-        f"  N_opt ~ C^a, a = {float(a['estimate']):.4f} [{float(a['low']):.4f}, "
+        f"  N_opt ∝ C^a_N: a_N = {float(a['estimate']):.4f} [{float(a['low']):.4f}, "
         f"{float(a['high']):.4f}]"
     )
     n = d["N_opt"]
@@ -171,4 +259,14 @@ def demo_lines(runs: Runs, n_resamples: int = 100) -> list[str]:
         f"  N_opt(5.76e23 FLOPs) = {float(n['estimate'][0]):.3g} "
         f"[{float(n['low'][0]):.3g}, {float(n['high'][0]):.3g}] parameters"
     )
-    return lines
+    if truth is not None:
+        lines.append(
+            f"  {sum(inside)} of {len(inside)} true constants lie inside their 95% intervals"
+            + (
+                "."
+                if all(inside)
+                else " (with 95% intervals, one miss in five is not unusual; the constants "
+                "are strongly correlated, so misses come together)."
+            )
+        )
+    return lines, res

@@ -59,35 +59,85 @@ def resolve_law_spec(spec: str) -> Law:
 
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``extrapolate`` sub-command to an argparse subparsers object."""
-    p = subparsers.add_parser(
-        "extrapolate",
-        help="fit laws on small runs, score predictions on held-out large runs",
-        description="Fit each law to the runs at or below a threshold and report held-out "
-        "errors (RMSE of log-loss, max relative error, bias).",
+    from scaling_jax.cli._common import (
+        add_command,
+        fraction,
+        nonnegative_int,
+        out_file,
+        positive_float,
     )
-    p.add_argument("data", help="CSV file of runs")
-    p.add_argument("--holdout-above", type=float, required=True, help="threshold (FLOPs or N)")
-    p.add_argument("--by", choices=("compute", "N"), default="compute")
-    p.add_argument("--laws", default="chinchilla,kaplan", help="comma-separated law specs")
-    p.add_argument("--n-col", default="N")
-    p.add_argument("--d-col", default="D")
-    p.add_argument("--loss-col", default="loss")
-    p.add_argument("--compute-col", default=None, help="derive D = C / (6N) from this column")
-    p.add_argument("--unique-col", default=None, help="unique-token column (feature U)")
-    p.add_argument("--starts", default="grid", help="'grid' or a number of random starts")
-    p.add_argument("--mode", choices=("full", "fast"), default="fast")
-    p.add_argument("--resamples", type=int, default=0, help="residual-bootstrap resamples")
-    p.add_argument("--out", default=None, help="write the table as JSON")
+    from scaling_jax.cli.fit import add_data_options, parse_starts
+
+    p = add_command(
+        subparsers,
+        "extrapolate",
+        "fit laws on small runs, score predictions on held-out large runs",
+        "Fit each law to the runs at or below a threshold and report held-out errors "
+        "(RMSE of log-loss, max relative error, bias), and with --resamples the coverage of "
+        "prediction intervals.",
+    )
+    add_data_options(p)
+    p.add_argument(
+        "--holdout-above",
+        type=positive_float("--holdout-above"),
+        required=True,
+        help="hold out runs above this threshold (FLOPs with --by compute, parameters with --by N)",
+    )
+    p.add_argument(
+        "--by",
+        choices=("compute", "N"),
+        default="compute",
+        help="what --holdout-above thresholds: training FLOPs C = 6ND, or parameters N",
+    )
+    p.add_argument(
+        "--laws",
+        default="chinchilla,kaplan",
+        help="comma-separated laws to compare (names as fit --law, or module:function)",
+    )
+    p.add_argument(
+        "--starts",
+        type=parse_starts,
+        default="grid",
+        help="'grid' (each law's own start grid) or a number of random starts",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("full", "fast"),
+        default="fast",
+        help="fit mode (see `scaling-jax fit --help`)",
+    )
+    p.add_argument(
+        "--resamples",
+        type=nonnegative_int("--resamples"),
+        default=0,
+        help="residual-bootstrap resamples for prediction intervals (0: no intervals)",
+    )
+    p.add_argument(
+        "--level",
+        type=fraction("--level", closed=False),
+        default=0.9,
+        help="nominal coverage of the prediction intervals",
+    )
+    p.add_argument(
+        "--out",
+        type=out_file("--out"),
+        default=None,
+        help="write the table as JSON here, and as CSV beside it",
+    )
     p.set_defaults(func=run_extrapolate)
     return p
 
 
 def run_extrapolate(args: argparse.Namespace) -> int:
     """Run ``scaling-jax extrapolate``; prints the summary, returns the exit code."""
+    from scaling_jax.cli._common import glossary, write_csv, write_json
     from scaling_jax.data import load_runs
     from scaling_jax.fitting.extrapolation import compare_laws
 
-    laws = [resolve_law_spec(s) for s in args.laws.split(",") if s.strip()]
+    specs = [s for s in args.laws.split(",") if s.strip()]
+    if not specs:
+        raise ValueError("--laws is empty; name at least one law")
+    laws = [resolve_law_spec(s) for s in specs]
     extra = {"U": args.unique_col} if args.unique_col else None
     needs_u = [law.name for law in laws if "U" in law.feature_names]
     if needs_u and extra is None:
@@ -100,16 +150,39 @@ def run_extrapolate(args: argparse.Namespace) -> int:
         compute=args.compute_col,
         extra=extra,
     )
-    starts: Any = int(args.starts) if args.starts.isdigit() else args.starts
     table = compare_laws(
         runs,
         laws,
         holdout_above=args.holdout_above,
         by=args.by,
-        fit_kwargs={"starts": starts, "mode": args.mode},
+        fit_kwargs={"starts": args.starts, "mode": args.mode},
         n_resamples=args.resamples,
+        level=args.level,
     )
     print(table.summary())
+    n_test = int(table.test_mask.sum())
+    if n_test < 5:
+        print(
+            f"warning: only {n_test} held-out run{'s' if n_test != 1 else ''}: the errors above "
+            "rest on very few points; lower --holdout-above for a firmer check"
+        )
+    for r in table.rows:
+        if r.coverage is not None and n_test:
+            # Binomial s.e. of a coverage fraction at the nominal level.
+            se = (args.level * (1 - args.level) / n_test) ** 0.5
+            if r.coverage < args.level - 2 * se:
+                print(
+                    f"warning: {r.law}: coverage {r.coverage:.2f} is well below the nominal "
+                    f"{args.level:.0%}: its intervals are too narrow for these held-out runs "
+                    "(the residual bootstrap misses extrapolation error)"
+                )
+    print(glossary("RMSE", "bias", "coverage"))
     if args.out:
-        table.to_json(args.out)
+        written = [write_json(args.out, table.to_dict())]
+        rows = [r.to_dict() for r in table.rows]
+        keys = [k for k, v in rows[0].items() if not isinstance(v, (list, dict))]
+        written.append(
+            write_csv(args.out.with_suffix(".csv"), keys, [[r[k] for k in keys] for r in rows])
+        )
+        print("wrote " + ", ".join(str(w) for w in written))
     return 0

@@ -11,11 +11,19 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from scaling_jax.cli._common import describe_law_source
-from scaling_jax.presets import SARDANA_2024, resolve_params
+from scaling_jax.cli._common import (
+    LawChoice,
+    add_command,
+    fraction,
+    glossary,
+    nonnegative_float,
+    out_file,
+    positive_float,
+    resolve_law,
+    write_json,
+)
 from scaling_jax.sizing.lifetime import (
     LifetimeOptimum,
     chinchilla_optimal_loss,
@@ -39,30 +47,37 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
 
     The sub-parser's ``func`` default is `run_lifetime` (``args -> exit code``).
     """
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "lifetime",
-        help="lifetime (training + inference) optimal model size",
-        description="Size a model for its whole life: minimize training + inference FLOPs "
-        "(or dollars) for a target loss, or the loss for a lifetime budget "
-        "(Sardana et al. 2024).",
+        "lifetime (training + inference) optimal model size",
+        "Size a model for its whole life: minimize training + inference FLOPs (or dollars) "
+        "for a target loss, or the loss for a lifetime budget (Sardana et al. 2024). "
+        "Inference costs 2N FLOPs per token, training 6N per token.",
     )
     target = p.add_mutually_exclusive_group()
-    target.add_argument("--loss", type=float, help="target loss (nats/token)")
+    target.add_argument("--loss", type=positive_float("--loss"), help="target loss (nats/token)")
     target.add_argument(
         "--match-chinchilla-params",
-        type=float,
+        type=positive_float("--match-chinchilla-params"),
         metavar="N",
-        help="target the loss of the compute-optimal model with N parameters",
+        help="target the loss of the compute-optimal model with N parameters (default 13e9 "
+        "when no target is given)",
     )
     target.add_argument(
         "--budget",
-        type=float,
+        type=positive_float("--budget"),
         help="lifetime budget (FLOPs, or $ with a cost model): minimize loss",
     )
-    p.add_argument("--law", default="sardana_2024", help="preset name or fit JSON file")
+    p.add_argument(
+        "--law",
+        default="sardana_2024",
+        help="preset name (see `scaling-jax presets`), a fit/bootstrap JSON of the chinchilla "
+        "law, or module:function",
+    )
     p.add_argument(
         "--inference-tokens",
-        type=float,
+        type=nonnegative_float("--inference-tokens"),
         default=None,
         help="lifetime inference tokens T (FLOPs objective; default 2e12)",
     )
@@ -70,17 +85,69 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--train-gpu", default="H100", help="A100 or H100")
     c.add_argument("--serve-gpu", default="H100", help="A100 or H100")
     c.add_argument("--dtype", default="bf16", help="bf16, fp16, fp8, int8")
-    c.add_argument("--train-price", type=float, default=2.0, help="$ per training GPU-hour")
-    c.add_argument("--serve-price", type=float, default=2.0, help="$ per serving GPU-hour")
-    c.add_argument("--mfu-train", type=float, default=0.5)
-    c.add_argument("--mfu-prefill", type=float, default=0.5)
-    c.add_argument("--mfu-decode", type=float, default=0.01)
-    c.add_argument("--requests", type=float, default=None, help="lifetime inference requests")
-    c.add_argument("--input-tokens", type=float, default=0.0, help="prompt tokens per request")
-    c.add_argument("--output-tokens", type=float, default=0.0, help="tokens generated per request")
-    p.add_argument("--out", default=None, help="write the result as JSON to this file")
+    c.add_argument(
+        "--train-price",
+        type=positive_float("--train-price"),
+        default=2.0,
+        help="$ per training GPU-hour",
+    )
+    c.add_argument(
+        "--serve-price",
+        type=positive_float("--serve-price"),
+        default=2.0,
+        help="$ per serving GPU-hour",
+    )
+    c.add_argument(
+        "--mfu-train",
+        type=fraction("--mfu-train"),
+        default=0.5,
+        help="model FLOPs utilization of training",
+    )
+    c.add_argument(
+        "--mfu-prefill",
+        type=fraction("--mfu-prefill"),
+        default=0.5,
+        help="model FLOPs utilization of prefill (prompt tokens)",
+    )
+    c.add_argument(
+        "--mfu-decode",
+        type=fraction("--mfu-decode"),
+        default=0.01,
+        help="model FLOPs utilization of decode (generated tokens; the authors' default)",
+    )
+    c.add_argument(
+        "--requests",
+        type=positive_float("--requests"),
+        default=None,
+        help="lifetime inference requests (needs --input-tokens and/or --output-tokens)",
+    )
+    c.add_argument(
+        "--input-tokens",
+        type=nonnegative_float("--input-tokens"),
+        default=0.0,
+        help="prompt tokens per request",
+    )
+    c.add_argument(
+        "--output-tokens",
+        type=nonnegative_float("--output-tokens"),
+        default=0.0,
+        help="tokens generated per request",
+    )
+    p.add_argument(
+        "--out", type=out_file("--out"), default=None, help="write the result as JSON here"
+    )
     p.set_defaults(func=run_lifetime)
     return p
+
+
+def resolve_chinchilla(spec: str) -> LawChoice:
+    """``--law`` for lifetime sizing: the solver needs a Chinchilla-form law."""
+    choice = resolve_law(spec)
+    if choice.law.name != "chinchilla":
+        raise ValueError(
+            f"lifetime sizing needs a chinchilla-form law; {choice.label} is {choice.law.name}"
+        )
+    return choice
 
 
 def _fmt(x: float, unit: str = "") -> str:
@@ -113,66 +180,78 @@ def format_optimum(opt: LifetimeOptimum) -> list[str]:
 
 def run_lifetime(args: argparse.Namespace) -> int:
     """Execute ``scaling-jax lifetime``; returns the exit code (2 on bad input)."""
-    try:
-        params = resolve_params(args.law)
-        cost = None
-        if args.requests is not None:
-            if args.inference_tokens is not None:
-                raise ValueError("give --inference-tokens or --requests (cost form), not both")
-            cost = cost_model(
-                train_gpu=args.train_gpu,
-                serve_gpu=args.serve_gpu,
-                dtype=args.dtype,
-                train_price=args.train_price,
-                serve_price=args.serve_price,
-                mfu_train=args.mfu_train,
-                mfu_prefill=args.mfu_prefill,
-                mfu_decode=args.mfu_decode,
-                requests=args.requests,
-                input_tokens=args.input_tokens,
-                output_tokens=args.output_tokens,
+    if args.requests is not None:
+        if args.inference_tokens is not None:
+            raise ValueError("give --inference-tokens or --requests (cost form), not both")
+        if args.input_tokens == 0 and args.output_tokens == 0:
+            raise ValueError(
+                "--requests needs tokens per request: pass --input-tokens and/or --output-tokens"
             )
-        T = (
-            None
-            if cost is not None
-            else (2e12 if args.inference_tokens is None else args.inference_tokens)
+    elif args.input_tokens or args.output_tokens:
+        raise ValueError("--input-tokens/--output-tokens need --requests (the dollar objective)")
+    choice = resolve_chinchilla(args.law)
+    params = choice.params
+    cost = None
+    if args.requests is not None:
+        cost = cost_model(
+            train_gpu=args.train_gpu,
+            serve_gpu=args.serve_gpu,
+            dtype=args.dtype,
+            train_price=args.train_price,
+            serve_price=args.serve_price,
+            mfu_train=args.mfu_train,
+            mfu_prefill=args.mfu_prefill,
+            mfu_decode=args.mfu_decode,
+            requests=args.requests,
+            input_tokens=args.input_tokens,
+            output_tokens=args.output_tokens,
         )
-        if args.budget is not None:
-            opt = lifetime_budget_optimal(params, args.budget, T, cost=cost)
-            header = f"lowest loss within a lifetime budget of {_fmt(args.budget)}" + (
-                " $" if cost is not None else " FLOPs"
-            )
-        else:
-            if args.loss is not None:
-                loss = args.loss
-                header = f"lifetime-optimal model for loss {loss:g}"
-            else:
-                n_match = args.match_chinchilla_params or 13e9
-                loss = float(chinchilla_optimal_loss(params, n_match))
-                header = (
-                    "lifetime-optimal model matching the loss of a Chinchilla-optimal "
-                    f"{n_match:.3g}-parameter model"
+    T = (
+        None
+        if cost is not None
+        else (2e12 if args.inference_tokens is None else args.inference_tokens)
+    )
+    if args.budget is not None:
+        opt = lifetime_budget_optimal(params, args.budget, T, cost=cost)
+        header = f"lowest loss within a lifetime budget of {_fmt(args.budget)}" + (
+            " $" if cost is not None else " FLOPs"
+        )
+    else:
+        if args.loss is not None:
+            loss = args.loss
+            if loss <= float(params.E):
+                raise ValueError(
+                    f"--loss {loss:g} is at or below the law's floor E = {float(params.E):.4g}: "
+                    "no model reaches it"
                 )
-            opt = lifetime_optimal(params, loss, T, cost=cost)
-    except ValueError as err:
-        print(f"scaling-jax lifetime: error: {err}", file=sys.stderr)
-        return 2
+            header = f"lifetime-optimal model for loss {loss:g} nats/token"
+        else:
+            n_match = args.match_chinchilla_params or 13e9
+            loss = float(chinchilla_optimal_loss(params, n_match))
+            header = (
+                "lifetime-optimal model matching the loss of a Chinchilla-optimal "
+                f"{n_match:.3g}-parameter model ({loss:.4f} nats/token)"
+            )
+        opt = lifetime_optimal(params, loss, T, cost=cost)
     print(header)
-    print(f"  law: {describe_law_source(args.law)}")
+    print(f"  law: {choice.describe()}")
     for line in format_optimum(opt):
         print("  " + line)
+    terms = ["N", "D", "T", "loss"] + (["T_eff"] if cost is not None else [])
+    print(glossary(*terms))
     if args.out:
-        opt.to_json(args.out)
-        print(f"  wrote {args.out}")
+        print(f"  wrote {write_json(args.out, opt.to_dict())}")
     return 0
 
 
-def demo_lines() -> list[str]:
-    """A one-example text block for ``scaling-jax demo``: the paper's 13B example."""
-    loss = float(chinchilla_optimal_loss(SARDANA_2024, 13e9))
-    opt = lifetime_optimal(SARDANA_2024, loss, 2e12)
+def demo_lines(choice: LawChoice, n_match: float = 13e9, T: float = 2e12) -> list[str]:
+    """Lifetime section of ``scaling-jax demo`` for the law `choice` (the fitted one): the
+    paper's example, a Chinchilla-optimal 13B model's loss served for 2e12 tokens."""
+    loss = float(chinchilla_optimal_loss(choice.params, n_match))
+    opt = lifetime_optimal(choice.params, loss, T)
     return [
-        "Lifetime-optimal sizing (Sardana et al. 2024): match a Chinchilla-optimal 13B model's "
-        f"loss ({loss:.4f}) and serve 2e12 tokens",
+        f"  law: {choice.describe()}",
+        f"  target: the loss of a Chinchilla-optimal {n_match:.3g}-parameter model under this "
+        f"law ({loss:.4f} nats/token), then {T:.3g} tokens of inference",
         *("  " + line for line in format_optimum(opt)[2:]),
     ]

@@ -1,120 +1,185 @@
-"""`scaling-jax optimal` and `scaling-jax isoflop` subcommands.
+"""``scaling-jax optimal``: compute-optimal N and D for training budgets, under any ``--law``.
 
-Wire into the main parser with ``register_cli(subparsers)``; each subcommand stores its handler
-as ``args.func`` (``args.func(args) -> exit code``).
+The solver follows the law: the Chinchilla closed form (C = 6ND), the numeric optimum for other
+(N, D) laws, and for the data-constrained law the capped-unique-data solver (it needs
+``--unique-tokens``; without it the command refuses rather than silently dropping U).
+`allocation_rows` is shared with ``fit`` and ``demo``.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 
-from scaling_jax._io import write_json_atomic
-from scaling_jax.cli._common import describe_law_source, positive_floats
+from scaling_jax.cli._common import (
+    LawChoice,
+    add_command,
+    glossary,
+    out_file,
+    positive_float,
+    positive_floats,
+    resolve_law,
+    write_csv,
+    write_json,
+)
 
-__all__ = ["register_cli", "run_optimal", "run_isoflop"]
+__all__ = ["register_cli", "run_optimal", "allocation_rows", "format_rows", "method_of"]
 
 
-def run_optimal(args: argparse.Namespace) -> int:
-    """Print (and optionally save) compute-optimal N, D and loss for each budget."""
-    from scaling_jax.presets import resolve_params
+def method_of(choice: LawChoice, unique_tokens: float | None = None) -> str:
+    """How the optimum of `choice` is found (printed with the table)."""
+    name = choice.law.name
+    if name.startswith("data_constrained"):
+        if unique_tokens is None:
+            raise ValueError(
+                f"law {choice.label} is data-constrained (Muennighoff et al. 2023): its optimum "
+                "depends on the unique tokens available; pass --unique-tokens U (tokens)"
+            )
+        return (
+            f"data-constrained optimum with at most {unique_tokens:.3g} unique tokens "
+            "(scan + golden section over log N, C = 6ND)"
+        )
+    if name == "chinchilla":
+        return "closed form, C = 6ND (Hoffmann et al. 2022)"
+    if set(choice.law.feature_names) != {"N", "D"}:
+        raise ValueError(
+            f"law {choice.label} reads features {choice.law.feature_names}; a compute-optimal "
+            "allocation needs a law of (N, D) only"
+        )
+    return "numeric optimum along C = 6ND (bisection on the Lagrange condition)"
+
+
+def allocation_rows(
+    choice: LawChoice, budgets: Any, unique_tokens: float | None = None
+) -> list[dict[str, float]]:
+    """Compute-optimal rows {compute, N, D, tokens_per_param, loss[, epochs]} per budget."""
+    import jax.numpy as jnp
+
     from scaling_jax.sizing.optimal import compute_optimal
 
-    params = resolve_params(args.law)
-    print(f"law: {describe_law_source(args.law)}")
-    C = np.asarray(args.compute, dtype=float)
-    opt = compute_optimal(params, C)
-    N, D, loss = np.asarray(opt.N), np.asarray(opt.D), np.asarray(opt.loss)
-    rows = [
-        {
-            "compute": float(c),
-            "N": float(n),
-            "D": float(d),
-            "tokens_per_param": float(d / n),
-            "loss": float(ell),
-        }
-        for c, n, d, ell in zip(C, N, D, loss, strict=True)
-    ]
-    blob = {
-        "law": str(args.law),
-        "params": dict(zip(params._fields, map(float, params), strict=True)),
-        "optima": rows,
-    }
-    for r in rows:
-        print(
-            f"C = {r['compute']:.3e} FLOPs: N = {r['N']:.3e} parameters, D = {r['D']:.3e} tokens "
-            f"({r['tokens_per_param']:.1f} tokens/param), loss = {r['loss']:.4f}"
-        )
-    if args.out:
-        write_json_atomic(args.out, blob)
-    return 0
+    method_of(choice, unique_tokens)  # refuses laws it cannot size
+    C = np.asarray(budgets, dtype=float)
+    law, params = choice.law, choice.params
+    epochs = None
+    if law.name.startswith("data_constrained"):
+        from scaling_jax.sizing.constrained import constrained_optimal
 
+        opt = constrained_optimal(params, C, unique_tokens)
+        N, D, loss, epochs = (np.asarray(v) for v in (opt.N, opt.D, opt.loss, opt.epochs))
+    elif law.name == "chinchilla":
+        from scaling_jax.laws import chinchilla
 
-def run_isoflop(args: argparse.Namespace) -> int:
-    """Approach 2 on a CSV of final runs, or approach 1 (``--curves``) on logged training
-    curves; print the summary, optionally save JSON and a plot."""
-    from scaling_jax.sizing.isoflop import envelope_fit, isoflop_fit
-
-    if args.curves:
-        res = envelope_fit(
-            args.runs,
-            n_col=args.n_col,
-            flops_col=args.compute_col,
-            loss_col=args.loss_col,
-            run_col=args.run_col,
-        )
+        opt = compute_optimal(params, C)
+        N, D = np.asarray(opt.N), np.asarray(opt.D)
+        loss = np.asarray(chinchilla(params, N, D))
     else:
-        res = isoflop_fit(
-            args.runs,
-            n_col=args.n_col,
-            loss_col=args.loss_col,
-            compute_col=args.compute_col,
-            d_col=args.d_col,
-            rtol=args.rtol,
+        # Scalars as a tuple pytree, so they broadcast against the budgets.
+        theta = tuple(jnp.asarray(t, dtype=float) for t in law.from_params(params))
+
+        def loss_fn(p: Any, n: Any, d: Any) -> Any:
+            feats = {"N": jnp.reshape(n, (1,)), "D": jnp.reshape(d, (1,))}
+            return jnp.exp(law.log_loss(jnp.stack(p), feats))[0]
+
+        opt = compute_optimal(theta, C, loss_fn=loss_fn)
+        N, D = np.asarray(opt.N), np.asarray(opt.D)
+        loss = np.asarray([float(loss_fn(theta, n, d)) for n, d in zip(N, D, strict=True)])
+    rows = []
+    for i, c in enumerate(C):
+        row = {
+            "compute": float(c),
+            "N": float(N[i]),
+            "D": float(D[i]),
+            "tokens_per_param": float(D[i] / N[i]),
+            "loss": float(loss[i]),
+        }
+        if epochs is not None:
+            row["epochs"] = float(epochs[i])
+        rows.append(row)
+    return rows
+
+
+def format_rows(rows: list[dict[str, float]]) -> list[str]:
+    """The allocation table with units in the header."""
+    epochs = "epochs" in rows[0]
+    head = (
+        f"  {'C (FLOPs)':>11} {'N_opt (params)':>15} {'D_opt (tokens)':>15} {'D/N':>8} "
+        f"{'loss (nats/token)':>18}" + (f" {'epochs':>7}" if epochs else "")
+    )
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"  {r['compute']:11.3e} {r['N']:15.4e} {r['D']:15.4e} {r['tokens_per_param']:8.2f} "
+            f"{r['loss']:18.4f}" + (f" {r['epochs']:7.2f}" if epochs else "")
         )
-    print(res.summary())
-    if args.out:
-        res.to_json(args.out)
-    if args.plot and not args.curves:
-        from scaling_jax.plots.optimal import plot_isoflop
-
-        plot_isoflop(res, args.plot)
-    return 0
+    return lines
 
 
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``optimal`` and ``isoflop`` subcommands to an argparse subparsers object."""
-    p = subparsers.add_parser("optimal", help="compute-optimal N and D for training budgets")
+def register_cli(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``optimal`` sub-command (``func`` = `run_optimal`)."""
+    p = add_command(
+        subparsers,
+        "optimal",
+        "compute-optimal N and D for training budgets",
+        "Compute-optimal model size and training tokens for each training budget C, under "
+        "the law given by --law (printed with its source).",
+    )
     p.add_argument(
         "--compute",
         type=positive_floats("--compute"),
         required=True,
-        help="training FLOPs, comma-separated (e.g. 5.76e23,1e21)",
+        help="training budgets in FLOPs, comma-separated (e.g. 5.76e23,1e21)",
     )
-    p.add_argument("--law", default="chinchilla_2022", help="preset name or fit JSON file")
-    p.add_argument("--out", help="write the optima as JSON here")
+    p.add_argument(
+        "--law",
+        default="chinchilla_2022",
+        help="preset name (see `scaling-jax presets`), a fit/bootstrap JSON, or module:function",
+    )
+    p.add_argument(
+        "--unique-tokens",
+        type=positive_float("--unique-tokens"),
+        default=None,
+        help="unique tokens available (data-constrained laws only; they need it)",
+    )
+    p.add_argument(
+        "--out",
+        type=out_file("--out"),
+        default=None,
+        help="write the optima as JSON here, and the table as CSV beside it",
+    )
     p.set_defaults(func=run_optimal)
+    return p
 
-    q = subparsers.add_parser(
-        "isoflop", help="Chinchilla approach 2 (IsoFLOP parabolas), or 1 with --curves"
-    )
-    q.add_argument("runs", help="CSV with one row per run (or per logged point with --curves)")
-    q.add_argument(
-        "--curves",
-        action="store_true",
-        help="approach 1: the CSV holds training curves (N, FLOPs so far, loss[, run id])",
-    )
-    q.add_argument("--run-col", default=None, help="run id column for --curves (default: N)")
-    q.add_argument("--n-col", default="N", help="parameters column (default N)")
-    q.add_argument("--loss-col", default="loss", help="loss column (default loss)")
-    q.add_argument(
-        "--compute-col",
-        default="compute",
-        help="FLOPs column (default compute; if absent, C = 6·N·D from --d-col)",
-    )
-    q.add_argument("--d-col", default=None, help="tokens column (default: D when needed)")
-    q.add_argument("--rtol", type=float, default=0.01, help="relative width of a budget group")
-    q.add_argument("--out", help="write the result as JSON here")
-    q.add_argument("--plot", help="save the IsoFLOP plot (PNG) here (approach 2)")
-    q.set_defaults(func=run_isoflop)
+
+def run_optimal(args: argparse.Namespace) -> int:
+    """Print (and optionally save) compute-optimal N, D and loss for each budget."""
+    choice = resolve_law(args.law)
+    if args.unique_tokens is not None and not choice.law.name.startswith("data_constrained"):
+        raise ValueError(
+            f"--unique-tokens applies to data-constrained laws only; {choice.label} is "
+            f"{choice.law.name}"
+        )
+    method = method_of(choice, args.unique_tokens)
+    rows = allocation_rows(choice, args.compute, args.unique_tokens)
+    print(f"law: {choice.describe()}")
+    print(f"method: {method}")
+    print("\n".join(format_rows(rows)))
+    print(glossary("C", "N_opt", "D_opt", "D/N", "loss"))
+    if args.out:
+        blob = {
+            "law": choice.label,
+            "law_form": choice.law.name,
+            "source": choice.source,
+            "method": method,
+            "params": {k: float(v) for k, v in choice.params._asdict().items()},
+            "unique_tokens": args.unique_tokens,
+            "optima": rows,
+        }
+        json_path = write_json(args.out, blob)
+        keys = list(rows[0])
+        csv_path = write_csv(
+            json_path.with_suffix(".csv"), keys, [[r[k] for k in keys] for r in rows]
+        )
+        print(f"wrote {json_path} and {csv_path}")
+    return 0

@@ -110,7 +110,7 @@ class FitResult:
 
     Attributes:
       law: the fitted `Law` itself (JSON stores its name; see `from_json`).
-      param_names: names of the fit coordinates (e.g. a, b, e, alpha, beta).
+      param_names: names of the fit coordinates (e.g. log_A, log_B, log_E, alpha, beta).
       theta: best point in fit coordinates (log-space for Chinchilla).
       params: best natural parameters, the law's own NamedTuple of floats (e.g.
         `ChinchillaParams`).
@@ -415,7 +415,7 @@ def fit(
       mesh: a 1-D `jax.sharding.Mesh` to shard the starts over several devices (GPUs, or
         CPU devices forced with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``).
       fixed: parameters held at given values, natural names (``{"E": 1.69}``) or fit
-        coordinates (``{"e": 0.52}``); any subset.
+        coordinates (``{"log_E": 0.52}``); any subset.
       tied: groups of parameters fitted as one value, e.g. ``[("alpha", "beta")]``.
       loss: ``"huber_log"`` (default), ``"ls_log"`` or ``"ls_raw"`` (see `fitting.options`);
         for a table, any other string names its loss column (as ``load_runs(loss=...)``).

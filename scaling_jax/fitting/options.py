@@ -12,7 +12,7 @@ Objective, with r_i = log L_pred(theta; x_i) - log L_i (r > 0: the law over-pred
 
 ``asymmetric=k`` weights over-predictions k times under-predictions (k = 1: symmetric).
 
-``fixed={"E": 1.69}`` holds natural parameters (or fit coordinates, e.g. ``"e"``) at given
+``fixed={"E": 1.69}`` holds natural parameters (or fit coordinates, e.g. ``"log_E"``) at given
 values and ``tied=[("alpha", "beta")]`` makes fit coordinates share one value. Both are a
 reparameterization: `constrained_law` wraps a `Law` so that the solver sees only the free
 coordinates and is itself untouched.
@@ -216,7 +216,7 @@ def constrained_law(
 ) -> ConstrainedLaw:
     """Wrap `law` so that `fixed` coordinates are constants and `tied` ones share a value.
 
-    Natural names (``"E"``) and fit-coordinate names (``"e"``) are both accepted; the law's
+    Natural names (``"E"``) and fit-coordinate names (``"log_E"``) are both accepted; the law's
     fit coordinates must map one to one onto its natural parameters (true of every built-in
     law and of `custom_law`). The wrapped law keeps the base law's name and its ``to_params``
     returns the full natural parameters.

@@ -6,7 +6,8 @@ Predicts the final loss (nats/token) of a model with N parameters trained on D t
 
 Fits run in the log-space coordinates theta = (a, b, e, alpha, beta) with A = exp(a),
 B = exp(b), E = exp(e), where the log of the prediction is
-``logsumexp(a - alpha*log N, b - beta*log D, e)`` (Hoffmann et al. 2022, §D.2).
+``logsumexp(a - alpha*log N, b - beta*log D, e)`` (Hoffmann et al. 2022, §D.2). Results
+name these coordinates log_A, log_B, log_E.
 """
 
 from __future__ import annotations
@@ -82,7 +83,6 @@ def chinchilla_grid() -> np.ndarray:
     return np.asarray(grid, dtype=np.float64)
 
 
-
 def _chinchilla_theta_to_params(theta: Array) -> ChinchillaParams:
     return from_log_params(ChinchillaLogParams(*(theta[..., i] for i in range(5))))
 
@@ -93,7 +93,7 @@ def _chinchilla_params_to_theta(params: ChinchillaParams) -> Array:
 
 CHINCHILLA = Law(
     name="chinchilla",
-    param_names=("a", "b", "e", "alpha", "beta"),
+    param_names=("log_A", "log_B", "log_E", "alpha", "beta"),
     feature_names=("N", "D"),
     log_loss=lambda theta, feats: chinchilla_log_loss(theta, feats["N"], feats["D"]),
     to_params=_chinchilla_theta_to_params,
@@ -102,4 +102,3 @@ CHINCHILLA = Law(
     random_low=(0.0, 0.0, -1.0, 0.0, 0.0),
     random_high=(25.0, 25.0, 1.0, 2.0, 2.0),
 )
-

@@ -191,4 +191,3 @@ def _custom_grid(
             f"(starts, {len(names)}) in the order {names}"
         )
     return arr
-

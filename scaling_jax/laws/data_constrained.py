@@ -250,7 +250,7 @@ def data_constrained_law(
 
         return Law(
             name="data_constrained_tied",
-            param_names=("a", "b", "e", "alpha", "log_R_D", "log_R_N"),
+            param_names=("log_A", "log_B", "log_E", "alpha", "log_R_D", "log_R_N"),
             feature_names=feats,
             log_loss=log_loss,
             to_params=to_params,
@@ -280,7 +280,7 @@ def data_constrained_law(
 
     return Law(
         name="data_constrained",
-        param_names=("a", "b", "e", "alpha", "beta", "log_R_D", "log_R_N"),
+        param_names=("log_A", "log_B", "log_E", "alpha", "beta", "log_R_D", "log_R_N"),
         feature_names=feats,
         log_loss=lambda theta, f: data_constrained_log_loss(theta, f["N"], f["D"], f["U"]),
         to_params=to_params,
@@ -293,4 +293,3 @@ def data_constrained_law(
 
 DATA_CONSTRAINED = data_constrained_law()
 DATA_CONSTRAINED_FROZEN = data_constrained_law(frozen_base=_MUENNIGHOFF_2023.base)
-

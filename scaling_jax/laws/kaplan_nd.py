@@ -76,4 +76,3 @@ KAPLAN = Law(
     random_low=(15.0, 15.0, 0.02, 0.02),
     random_high=(35.0, 35.0, 0.5, 0.5),
 )
-

@@ -20,7 +20,54 @@ from scaling_jax.fitting.extrapolation import ExtrapolationTable
 from scaling_jax.laws import DataConstrainedParams, data_constrained, get_law
 from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
 
-__all__ = ["plot_predicted_vs_observed", "plot_residuals", "plot_loss_vs_epochs"]
+__all__ = ["plot_fit", "plot_predicted_vs_observed", "plot_residuals", "plot_loss_vs_epochs"]
+
+
+def plot_fit(
+    law: Any, theta: Any, runs: Runs, path: str | os.PathLike[str] | None = None, *, ax: Any = None
+) -> PathOrAxes:
+    """A fit against its data, two panels: loss against N (one colour per decade of D, with
+    the law drawn at each decade's typical D), and fitted against observed loss (nats/token).
+    `ax`, if given, is a pair of Axes."""
+    import jax.numpy as jnp  # noqa: PLC0415
+    import matplotlib  # noqa: PLC0415
+
+    law = get_law(law)
+    theta = jnp.asarray(theta, dtype=float)
+    feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
+    pred = np.exp(np.asarray(law.log_loss(theta, feats)))
+    fig, axes = open_axes(path, ax, (1, 2), figsize=(11, 4.3))
+    a, a2 = axes[0]
+    decades = np.floor(np.log10(runs.D)).astype(int)
+    levels = np.unique(decades)
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, levels.size))
+    for color, dec in zip(colors, levels, strict=True):
+        sel = decades == dec
+        label = f"D in 1e{dec}..1e{dec + 1} tokens"
+        a.scatter(runs.N[sel], runs.loss[sel], s=10, color=color, label=label)
+        if set(law.feature_names) == {"N", "D"}:
+            n = np.geomspace(runs.N.min(), runs.N.max(), 100)
+            d = np.full_like(n, float(np.exp(np.mean(np.log(runs.D[sel])))))
+            grid = {"N": jnp.asarray(n), "D": jnp.asarray(d)}
+            a.plot(n, np.exp(np.asarray(law.log_loss(theta, grid))), color=color, lw=1)
+    a.set(
+        xscale="log",
+        xlabel="parameters N",
+        ylabel="final loss (nats/token)",
+        title=f"{law.name} law fitted to {len(runs)} runs (lines: the law at each D)",
+    )
+    a.legend(fontsize=7)
+    a2.scatter(runs.loss, pred, s=10)
+    lo, hi = min(runs.loss.min(), pred.min()), max(runs.loss.max(), pred.max())
+    a2.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="perfect fit")
+    rmse = float(np.sqrt(np.mean((np.log(pred) - np.log(runs.loss)) ** 2)))
+    a2.set(
+        xlabel="observed loss (nats/token)",
+        ylabel="fitted loss (nats/token)",
+        title=f"fitted vs observed: RMSE of log-loss {rmse:.3g}",
+    )
+    a2.legend(fontsize=8)
+    return close_axes(fig, path, ax, dpi=110)
 
 
 def plot_predicted_vs_observed(

@@ -30,7 +30,8 @@ __all__ = ["plot_isoflop", "plot_frontier", "plot_loss_contours"]
 def plot_isoflop(
     result: IsoFlopResult, path: str | Path | None = None, *, ax: Any = None
 ) -> PathOrAxes:
-    """IsoFLOP runs, their parabolas in log N and the minima (± 1 s.e.), one color per budget."""
+    """IsoFLOP runs, their fitted profiles in log N (parabolas, or cubics) and the minima
+    (× with ± 1 s.e.), one color per training budget."""
     fig, axes = open_axes(path, ax, figsize=(7, 4.5))
     a = axes[0, 0]
     pts = result.points
@@ -42,13 +43,14 @@ def plot_isoflop(
             np.linspace(np.log(pts["N"][sel]).min(), np.log(pts["N"][sel]).max(), 100)
             - result.center[g]
         )
-        c0, c1, c2 = result.coefs[g]
+        powers = np.arange(result.coefs.shape[1])[:, None]
+        profile = np.sum(result.coefs[g][:, None] * u[None, :] ** powers, axis=0)
         a.plot(
             np.exp(u + result.center[g]),
-            c0 + c1 * u + c2 * u**2,
+            profile,
             color=color,
             lw=1,
-            label=f"C = {result.compute[g]:.1e}",
+            label=f"C = {result.compute[g]:.1e} FLOPs",
         )
         se = result.log_n_opt_stderr[g]
         xerr = (
@@ -56,8 +58,21 @@ def plot_isoflop(
             if not np.isfinite(se)
             else [[result.n_opt[g] * (1 - np.exp(-se))], [result.n_opt[g] * (np.exp(se) - 1)]]
         )
-        a.errorbar(result.n_opt[g], result.loss_opt[g], xerr=xerr, fmt="x", color="k")
-    a.set(xscale="log", xlabel="parameters N", ylabel="loss (nats/token)", title="IsoFLOP profiles")
+        a.errorbar(
+            result.n_opt[g],
+            result.loss_opt[g],
+            xerr=xerr,
+            fmt="x",
+            color="k",
+            label="× minimum of each profile, N_opt (± 1 s.e.)" if g == 0 else None,
+        )
+    shape = "parabolas" if getattr(result, "degree", 2) == 2 else "cubics"
+    a.set(
+        xscale="log",
+        xlabel="parameters N",
+        ylabel="final loss (nats/token)",
+        title=f"IsoFLOP profiles ({shape} in log N), one color per training budget",
+    )
     a.legend(fontsize=7)
     return close_axes(fig, path, ax)
 
@@ -69,10 +84,13 @@ def plot_frontier(
     params: Any = None,
     frontiers: Iterable[str | Frontier] | None = None,
     compute_range: tuple[float, float] = (1e18, 1e26),
+    data_range: tuple[float, float] | None = None,
     ax: Any = None,
 ) -> PathOrAxes:
     """N_opt against C: measured optima (results), a law's closed form (params), published
-    frontiers (names of `FRONTIERS` or `Frontier`s; default all of them).
+    frontiers (names of `FRONTIERS` or `Frontier`s; default all of them). The compute range
+    of the data (`data_range`, default the span of `results`) is shaded: beyond it every curve
+    is an extrapolation.
 
     The old order ``plot_frontier(path, results, params, frontiers, compute_range)`` still
     works for one release, with a DeprecationWarning.
@@ -94,8 +112,16 @@ def plot_frontier(
     fig, axes = open_axes(path, ax, figsize=(7, 4.5))
     a = axes[0, 0]
     C = np.geomspace(*compute_range, 100)
+    results = list(results)
+    if data_range is None and results:
+        data_range = (
+            min(float(np.min(r.compute)) for r in results),
+            max(float(np.max(r.compute)) for r in results),
+        )
+    if data_range is not None:
+        a.axvspan(*data_range, color="0.88", zorder=0, label="compute range of the data")
     for res in results:
-        label = f"approach {res.approach}: a = {res.n_fit.exponent:.3f}"
+        label = f"approach {res.approach}: a_N = {res.n_fit.exponent:.3f}"
         sel = getattr(res, "used", np.ones(res.compute.size, dtype=bool))
         a.scatter(res.compute[sel], res.n_opt[sel], s=10, label=label)
         a.plot(C, np.asarray(res.n_fit(C)), lw=1, ls="--")
@@ -114,7 +140,7 @@ def plot_frontier(
         yscale="log",
         xlabel="training compute C (FLOPs)",
         ylabel="compute-optimal N (parameters)",
-        title="Compute-optimal model size",
+        title="Compute-optimal model size N_opt(C) (legend: exponent a_N)",
     )
     a.legend(fontsize=7)
     return close_axes(fig, path, ax)
@@ -151,8 +177,8 @@ def plot_loss_contours(
         xlim=n_range,
         ylim=d_range,
         xlabel="parameters N",
-        ylabel="tokens D",
-        title="L(N, D) with the compute-efficient frontier",
+        ylabel="training tokens D",
+        title="Loss L(N, D) (nats/token) with the compute-efficient frontier",
     )
     a.legend(fontsize=7)
     return close_axes(fig, path, ax)

@@ -14,6 +14,7 @@ D tokens, C FLOPs, loss nats/token. D defaults to C/(6N).
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -165,6 +166,12 @@ class _Result:
                 kwargs[f.name] = {k: np.asarray(x) for k, x in (v or {}).items()}
             elif f.name == "used":
                 kwargs[f.name] = np.asarray(v, dtype=bool)
+            elif f.name == "dropped":
+                kwargs[f.name] = [dict(d) for d in (v or [])]
+            elif f.name in ("n_runs_unbinned", "degree"):
+                kwargs[f.name] = int(v if v is not None else f.default)
+            elif f.name == "n_runs":
+                kwargs[f.name] = np.asarray(v if v is not None else [], dtype=np.int64)
             else:
                 kwargs[f.name] = np.asarray(v, dtype=np.float64)
         return cls(**kwargs)
@@ -176,10 +183,13 @@ class _Result:
 
     def summary(self) -> str:
         n, d = self.n_fit, self.d_fit  # type: ignore[attr-defined]
+        shape = {2: "", 3: ", cubic profiles"}.get(getattr(self, "degree", 2), "")
         lines = [
-            f"{self.title} on {n.n_points} budgets",  # type: ignore[attr-defined]
-            f"  N_opt = {n.coef:.4g} · C^{n.exponent:.4f} (± {n.exponent_stderr:.4f}) parameters",
-            f"  D_opt = {d.coef:.4g} · C^{d.exponent:.4f} (± {d.exponent_stderr:.4f}) tokens",
+            f"{self.title} on {n.n_points} budgets{shape}",  # type: ignore[attr-defined]
+            f"  N_opt = {n.coef:.4g} · C^a_N parameters, a_N = {n.exponent:.4f} "
+            f"± {n.exponent_stderr:.4f} (s.e.)",
+            f"  D_opt = {d.coef:.4g} · C^b_D tokens, b_D = {d.exponent:.4f} "
+            f"± {d.exponent_stderr:.4f} (s.e.)",
         ]
         return "\n".join(lines)
 
@@ -190,8 +200,11 @@ class IsoFlopResult(_Result):
 
     Per budget (arrays of length n_budgets): `compute` (FLOPs), `n_opt` (parameters),
     `log_n_opt_stderr` (delta-method s.e. of log N_opt), `d_opt` (tokens), `loss_opt` (nats),
-    `coefs` (parabola c0 + c1·u + c2·u² in u = log N − `center`), `center`. `points` keeps the
-    runs used ({"N", "D", "loss", "group"}) for plotting.
+    `coefs` (profile c0 + c1·u + c2·u² [+ c3·u³] in u = log N − `center`), `center`,
+    `n_runs` (runs per budget). `points` keeps the runs used ({"N", "D", "loss", "group"}) for
+    plotting. `dropped` lists budgets left out for too few runs ({"compute", "runs"}),
+    `n_runs_unbinned` the runs farther than the tolerance from every budget; `degree` is 2
+    (parabola) or 3 (cubic).
     """
 
     compute: np.ndarray
@@ -204,6 +217,10 @@ class IsoFlopResult(_Result):
     n_fit: PowerLawFit
     d_fit: PowerLawFit
     points: dict[str, np.ndarray] = field(default_factory=dict)
+    n_runs: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    dropped: list[dict[str, float]] = field(default_factory=list)
+    n_runs_unbinned: int = 0
+    degree: int = 2
 
     approach = 2
     title = "IsoFLOP profiles (Chinchilla approach 2)"
@@ -243,13 +260,25 @@ def _group_budgets(compute: np.ndarray, rtol: float) -> np.ndarray:
     return ids
 
 
-@jax.jit
-def _parabolas(u: Array, y: Array, w: Array) -> tuple[Array, Array]:
-    """Weighted LS quadratics per padded group: coefs (G, 3) and their covariances (G, 3, 3).
+def _bin_budgets(
+    compute: np.ndarray, budgets: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's nearest budget in log C; runs farther than a factor `tolerance` get -1.
 
-    Padding has w = 0. The covariance is σ²·(XᵀWX)⁻¹ with σ² from the weighted residuals.
-    """
-    X = jnp.stack([jnp.ones_like(u), u, u * u], axis=-1)  # (G, M, 3)
+    Returns (group ids into the sorted `budgets`, sorted budgets)."""
+    budgets = np.sort(np.asarray(budgets, dtype=float))
+    dist = np.abs(np.log(compute)[:, None] - np.log(budgets)[None, :])
+    ids = np.argmin(dist, axis=1)
+    ids = np.where(dist[np.arange(compute.size), ids] <= np.log(tolerance), ids, -1)
+    return ids, budgets
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def _polyfits(u: Array, y: Array, w: Array, degree: int) -> tuple[Array, Array]:
+    """Weighted LS polynomials per padded group: coefs (G, degree+1) (c0 + c1·u + ...) and
+    their covariances. Padding has w = 0. The covariance is σ²·(XᵀWX)⁻¹ with σ² from the
+    weighted residuals."""
+    X = jnp.stack([u**k for k in range(degree + 1)], axis=-1)  # (G, M, degree+1)
     XtW = jnp.swapaxes(X, -1, -2) * w[:, None, :]
     inv = jnp.linalg.inv(XtW @ X)
     coefs = jnp.einsum("gij,gj->gi", inv, jnp.einsum("gim,gm->gi", XtW, y))
@@ -257,8 +286,26 @@ def _parabolas(u: Array, y: Array, w: Array) -> tuple[Array, Array]:
     n = jnp.sum(w > 0, axis=-1)
     wsum = jnp.sum(w, axis=-1)
     # Weights are relative: normalize so σ² estimates the per-point variance at mean weight.
-    sigma2 = jnp.sum(w * resid**2, axis=-1) / jnp.maximum(n - 3, 1) * n / wsum
+    sigma2 = jnp.sum(w * resid**2, axis=-1) / jnp.maximum(n - degree - 1, 1) * n / wsum
     return coefs, inv * (sigma2 * wsum / n)[:, None, None]
+
+
+def _parabolas(u: Array, y: Array, w: Array) -> tuple[Array, Array]:
+    """Weighted LS quadratics per padded group (see `_polyfits`)."""
+    return _polyfits(u, y, w, 2)
+
+
+def _cubic_minimum(c: np.ndarray, lo: float, hi: float) -> float:
+    """Local minimum of c0 + c1·u + c2·u² + c3·u³ inside [lo, hi], or NaN if there is none."""
+    _, c1, c2, c3 = c
+    roots = np.roots([3 * c3, 2 * c2, c1]) if c3 != 0 else np.array([-c1 / (2 * c2)])
+    best = np.nan
+    for r in roots:
+        if abs(r.imag) > 1e-12 or not lo <= r.real <= hi:
+            continue
+        if 2 * c2 + 6 * c3 * r.real > 0:
+            best = float(r.real)
+    return best
 
 
 def isoflop_fit(
@@ -274,21 +321,48 @@ def isoflop_fit(
     compute_col: str | None = "compute",
     d_col: str | None = None,
     rtol: float = 0.01,
+    budgets: Any = None,
+    tolerance: float | None = None,
+    min_runs: int | None = None,
+    drop_small: bool = False,
+    degree: int = 2,
     weighted_frontier: bool = False,
 ) -> IsoFlopResult:
-    """Chinchilla Approach 2: IsoFLOP parabolas, their minima, and N_opt ∝ C^a, D_opt ∝ C^b.
+    """Chinchilla Approach 2: IsoFLOP profiles, their minima, and N_opt ∝ C^a, D_opt ∝ C^b.
 
     Args:
       runs: CSV path / DataFrame / mapping with columns `n_col`, `loss_col`, `compute_col`
         (and optionally `d_col`); or pass the arrays `N`, `loss`, `compute` (and `D`) instead.
         Without a compute column, compute = 6·N·D.
-      weights: optional per-run weights of the parabola fits.
-      rtol: budgets within this relative distance form one IsoFLOP group.
+      weights: optional per-run weights of the profile fits.
+      rtol: without `budgets`, runs whose budgets lie within this relative distance (chained
+        in sorted order) form one IsoFLOP group — for runs placed on exact budgets.
+      budgets: training budgets (FLOPs) to bin real, messy runs to: each run joins its nearest
+        budget in log C (its own C still gives its D = C/(6N)). An int K instead infers K
+        budgets: the runs' log C split at the K − 1 widest gaps, each budget the geometric
+        mean of its cluster.
+      tolerance: with `budgets`, runs farther than this factor from their nearest budget are
+        left out (default: no limit, every run joins its nearest budget).
+      min_runs: runs a budget needs (default degree + 1, the minimum; degree + 2 also gives a
+        standard error).
+      drop_small: leave out budgets with fewer than `min_runs` runs, or whose profile has no
+        minimum (listed with the reason in the result's `dropped`), instead of raising.
+      degree: 2 (parabola, as in the paper) or 3 (a cubic, for profiles that are asymmetric in
+        log N; its minimum must lie inside the budget's range of N).
       weighted_frontier: weight the power-law fits by 1/var(log N_opt).
 
-    Each budget needs ≥ 3 runs (≥ 4 for a standard error) and an upward-opening parabola.
-    D_opt is C/(6·N_opt) when no D is given, else read off a per-budget line log D ~ log N.
+    Each kept budget needs an upward-opening profile with a minimum. D_opt is C/(6·N_opt) when
+    no D is given, else read off a per-budget line log D ~ log N.
     """
+    if degree not in (2, 3):
+        raise ValueError(f"degree must be 2 (parabola) or 3 (cubic), got {degree!r}")
+    if not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be a positive number, got {rtol!r}")
+    if tolerance is not None and not (np.isfinite(tolerance) and tolerance > 1):
+        raise ValueError(f"tolerance must be a factor > 1, got {tolerance!r}")
+    need = degree + 1 if min_runs is None else int(min_runs)
+    if need < degree + 1:
+        raise ValueError(f"min_runs must be >= {degree + 1} for degree {degree}, got {min_runs}")
     if runs is not None:
         use_c = compute_col is not None and _has(runs, compute_col)
         roles = {
@@ -317,13 +391,45 @@ def isoflop_fit(
     w = np.ones_like(N) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
     _check_column("weights", w)
 
-    group = _group_budgets(compute, rtol)
-    n_groups = int(group.max()) + 1
-    sizes = np.bincount(group, minlength=n_groups)
-    if np.any(sizes < 3):
-        g = int(np.argmin(sizes))
-        c = float(np.exp(np.mean(np.log(compute[group == g]))))
-        raise ValueError(f"compute: budget {c:.3g} FLOPs has {sizes[g]} runs; a parabola needs 3")
+    if budgets is None:
+        group = _group_budgets(compute, rtol)
+        centers = np.exp([np.log(compute[group == g]).mean() for g in range(int(group.max()) + 1)])
+    else:
+        if isinstance(budgets, (int, np.integer)) and not isinstance(budgets, bool):
+            if budgets < 2:
+                raise ValueError(f"budgets: infer at least 2 budgets, got {budgets}")
+            # K clusters in log C: split the sorted budgets at the K - 1 widest gaps.
+            lc = np.sort(np.log(compute))
+            if budgets > np.unique(lc).size:
+                raise ValueError(f"budgets: {budgets} groups but only {np.unique(lc).size} budgets")
+            cuts = np.sort(np.argsort(np.diff(lc))[::-1][: int(budgets) - 1]) + 1
+            budgets = np.exp([part.mean() for part in np.split(lc, cuts)])
+        budgets = np.asarray(budgets, dtype=float).reshape(-1)
+        _check_column("budgets", budgets)
+        group, centers = _bin_budgets(compute, budgets, np.inf if tolerance is None else tolerance)
+    sizes = np.bincount(group[group >= 0], minlength=centers.size)
+    small = sizes < need
+    dropped = [
+        {"compute": float(c), "runs": int(k), "reason": "too few runs" if k else "no runs"}
+        for c, k in zip(centers[small], sizes[small], strict=True)
+    ]
+    if np.any(small & (sizes > 0)) and not drop_small:
+        g = int(np.flatnonzero(small & (sizes > 0))[0])
+        raise ValueError(
+            f"compute: budget {centers[g]:.3g} FLOPs has {sizes[g]} runs; a "
+            f"{'parabola' if degree == 2 else 'cubic'} needs {need}"
+        )
+    keep = np.flatnonzero(~small)
+    if keep.size < 2:
+        raise ValueError(
+            f"compute: {keep.size} budget(s) have >= {need} runs; a frontier needs at least 2"
+        )
+    remap = np.full(centers.size, -1)
+    remap[keep] = np.arange(keep.size)
+    group = np.where(group >= 0, remap[np.maximum(group, 0)], -1)
+    used = group >= 0
+    n_groups = keep.size
+    sizes = sizes[keep]
     width = int(sizes.max())
     logn = np.log(N)
     # Pad groups to a rectangle; center log N per group so the normal equations stay conditioned.
@@ -335,26 +441,69 @@ def isoflop_fit(
         idx = np.flatnonzero(group == g)
         slot[idx] = np.arange(idx.size)
     center = np.array([logn[group == g].mean() for g in range(n_groups)])
-    U[group, slot] = logn - center[group]
-    Y[group, slot] = loss
-    W[group, slot] = w
-    coefs, cov = (np.asarray(a) for a in _parabolas(jnp.asarray(U), jnp.asarray(Y), jnp.asarray(W)))
-    c0, c1, c2 = coefs.T
-    if np.any(c2 <= 0):
-        g = int(np.argmin(c2))
-        raise ValueError(
-            f"loss: the IsoFLOP profile at budget {np.exp(np.log(compute[group == g]).mean()):.3g}"
-            " FLOPs opens downward (no minimum); widen its range of N"
+    gu, su = group[used], slot[used]
+    U[gu, su] = logn[used] - center[gu]
+    Y[gu, su] = loss[used]
+    W[gu, su] = w[used]
+    coefs, cov = (
+        np.asarray(a) for a in _polyfits(jnp.asarray(U), jnp.asarray(Y), jnp.asarray(W), degree)
+    )
+    budget = centers[keep]
+    if degree == 2:
+        c1, c2 = coefs[:, 1], coefs[:, 2]
+        safe = np.where(c2 > 0, c2, 1.0)
+        u_star = np.where(c2 > 0, -c1 / (2.0 * safe), np.nan)
+        why = "opens downward (no minimum); widen its range of N"
+    else:
+        u_star = np.array(
+            [
+                _cubic_minimum(coefs[g], U[g, : sizes[g]].min(), U[g, : sizes[g]].max())
+                for g in range(n_groups)
+            ]
         )
-    u_star = -c1 / (2.0 * c2)
-    # Delta method: ∂u*/∂(c0, c1, c2) = (0, −1/(2c2), c1/(2c2²)).
-    grad = np.stack([np.zeros_like(c1), -1.0 / (2.0 * c2), c1 / (2.0 * c2**2)], axis=1)
+        why = "has no minimum inside its range of N; use the parabola or widen the range"
+    bad = ~np.isfinite(u_star)
+    if np.any(bad):
+        if not drop_small:
+            g = int(np.flatnonzero(bad)[0])
+            shape = "" if degree == 2 else "cubic "
+            raise ValueError(
+                f"loss: the {shape}IsoFLOP profile at budget {budget[g]:.3g} FLOPs {why}"
+            )
+        dropped += [
+            {"compute": float(c), "runs": int(k), "reason": "no minimum"}
+            for c, k in zip(budget[bad], sizes[bad], strict=True)
+        ]
+        ok = np.flatnonzero(~bad)
+        if ok.size < 2:
+            raise ValueError(f"loss: only {ok.size} budget(s) have a profile with a minimum")
+        remap = np.full(n_groups, -1)
+        remap[ok] = np.arange(ok.size)
+        group = np.where(group >= 0, remap[np.maximum(group, 0)], -1)
+        used = group >= 0
+        budget, sizes, coefs, cov, center, u_star = (
+            a[ok] for a in (budget, sizes, coefs, cov, center, u_star)
+        )
+        n_groups = ok.size
+    if degree == 2:
+        c1, c2 = coefs[:, 1], coefs[:, 2]
+        # Delta method: ∂u*/∂(c0, c1, c2) = (0, −1/(2c2), c1/(2c2²)).
+        grad = np.stack([np.zeros_like(c1), -1.0 / (2.0 * c2), c1 / (2.0 * c2**2)], axis=1)
+    else:
+        # Implicit function: g(u, c) = c1 + 2c2u + 3c3u² = 0 ⇒ ∂u*/∂c = −∂g/∂c / ∂g/∂u.
+        c2, c3 = coefs[:, 2], coefs[:, 3]
+        curv = 2 * c2 + 6 * c3 * u_star
+        grad = (
+            -np.stack(
+                [np.zeros_like(u_star), np.ones_like(u_star), 2 * u_star, 3 * u_star**2], axis=1
+            )
+            / curv[:, None]
+        )
     var = np.einsum("gi,gij,gj->g", grad, cov, grad)
-    se = np.where(sizes > 3, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    se = np.where(sizes > degree + 1, np.sqrt(np.maximum(var, 0.0)), np.nan)
     log_n_opt = center + u_star
-    budget = np.exp(np.array([np.log(compute[group == g]).mean() for g in range(n_groups)]))
     n_opt = np.exp(log_n_opt)
-    loss_opt = c0 + c1 * u_star + c2 * u_star**2
+    loss_opt = np.sum(coefs * u_star[:, None] ** np.arange(degree + 1), axis=1)
     if D is None:
         d_opt = budget / (6.0 * n_opt)
     else:
@@ -366,7 +515,7 @@ def isoflop_fit(
     fw = None
     if weighted_frontier:
         if not np.all(np.isfinite(se) & (se > 0)):
-            raise ValueError("weights: weighted_frontier needs ≥ 4 runs per budget")
+            raise ValueError(f"weights: weighted_frontier needs >= {degree + 2} runs per budget")
         fw = 1.0 / se**2
     return IsoFlopResult(
         compute=budget,
@@ -378,7 +527,16 @@ def isoflop_fit(
         center=center,
         n_fit=fit_power_law(budget, n_opt, fw),
         d_fit=fit_power_law(budget, d_opt, fw),
-        points={"N": N, "D": compute / (6.0 * N) if D is None else D, "loss": loss, "group": group},
+        points={
+            "N": N[used],
+            "D": (compute / (6.0 * N) if D is None else D)[used],
+            "loss": loss[used],
+            "group": group[used],
+        },
+        n_runs=sizes,
+        dropped=dropped,
+        n_runs_unbinned=int(np.sum(group < 0) - sum(d["runs"] for d in dropped)),
+        degree=degree,
     )
 
 

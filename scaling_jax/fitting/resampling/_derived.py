@@ -15,7 +15,7 @@ Array = Any
 
 
 def exponents(params: Any) -> tuple[Array, Array]:
-    """a = beta/(alpha+beta) (N_opt ~ C^a) and b = alpha/(alpha+beta) (D_opt ~ C^b)."""
+    """a_N = beta/(alpha+beta) (N_opt ~ C^a_N) and b_D = alpha/(alpha+beta) (D_opt ~ C^b_D)."""
     total = params.alpha + params.beta
     return params.beta / total, params.alpha / total
 
@@ -48,9 +48,9 @@ def derived_quantities(
       budgets: training budgets C (FLOPs), shape (nC,) -> N_opt, D_opt, tokens_per_param (R, nC).
       points: (N, D) arrays of shape (nP,) -> predicted loss (R, nP) in nats/token.
       law: the `Law` the params belong to (default: Chinchilla). Chinchilla params give the
-        exponents a, b and the closed-form optimum; any other law that reads only N and D gets
-        N_opt, D_opt, tokens_per_param from the numeric compute-optimal solver and the loss
-        from its own prediction (a, b are Chinchilla closed forms and are left out).
+        exponents a_N, b_D and the closed-form optimum; any other law that reads only N and D
+        gets N_opt, D_opt, tokens_per_param from the numeric compute-optimal solver and the
+        loss from its own prediction (a_N, b_D are Chinchilla closed forms and are left out).
     """
     closed = isinstance(params, ChinchillaParams) if law is not None else True
     needs_loss = not closed and (budgets is not None or points is not None)
@@ -58,7 +58,7 @@ def derived_quantities(
     out: dict[str, Array] = {}
     if closed:
         a, b = exponents(params)
-        out.update(a=a, b=b)
+        out.update(a_N=a, b_D=b)
     if budgets is not None:
         c = jnp.atleast_1d(jnp.asarray(budgets, float))
         opt = compute_optimal(params, c, loss_fn=loss_fn, params_batch=True)

@@ -28,7 +28,7 @@ class BootstrapResult:
 
     Attributes:
       law: the fitted `Law` itself (JSON stores its name; see `from_json`);
-      param_names: its fit coordinates (a, b, e, alpha, beta for Chinchilla).
+      param_names: its fit coordinates (log_A, log_B, log_E, alpha, beta for Chinchilla).
       indices: (R,) resample ids (resample i depends only on (seed, i)).
       theta: (R, k) best point per resample, fit coordinates.
       objective: (R,) its summed Huber objective; grad_norm: (R,) max |gradient| there.
@@ -147,7 +147,7 @@ class BootstrapResult:
         level: float = 0.95,
         method: str = "percentile",
     ) -> dict[str, dict[str, np.ndarray]]:
-        """name -> {"estimate", "low", "high", "stderr"} for a, b, N_opt, D_opt, ... ."""
+        """name -> {"estimate", "low", "high", "stderr"} for a_N, b_D, N_opt, D_opt, ... ."""
         check_budgets(budgets)
         boot = derived_quantities(self.params, budgets, points, law=self.law)
         hat = derived_quantities(self._natural(self.theta_hat[None]), budgets, points, law=self.law)
@@ -193,7 +193,7 @@ class BootstrapResult:
             )
         nd_law = set(self.law.feature_names) <= {"N", "D"}
         d = self.derived_intervals(budgets=list(budgets), level=level) if nd_law else {}
-        for k in ("a", "b"):
+        for k in ("a_N", "b_D"):
             if k not in d:
                 continue
             v = d[k]
@@ -289,7 +289,7 @@ class BootstrapResult:
         rows = [("quantity", "estimate", "stderr", f"low_{level:g}", f"high_{level:g}")]
         rows += [(k, hat[k], se[k], *iv[k]) for k in self.natural_names]
         d = self.derived_intervals(budgets, points, level, method)
-        labels: dict[str, list[str]] = {k: [k] for k in ("a", "b") if k in d}
+        labels: dict[str, list[str]] = {k: [k] for k in ("a_N", "b_D") if k in d}
         if budgets is not None:
             cs = np.atleast_1d(np.asarray(budgets, float))
             for k in ("N_opt", "D_opt", "tokens_per_param"):

@@ -75,7 +75,7 @@ __all__ = [
 
 SEVERITIES = ("info", "warning")
 
-AMPLITUDE_EXPONENT_PAIRS = (("a", "alpha"), ("b", "beta"))
+AMPLITUDE_EXPONENT_PAIRS = (("log_A", "alpha"), ("log_B", "beta"), ("a", "alpha"), ("b", "beta"))
 """(log-amplitude, exponent) fit-coordinate pairs moved to their pivot before correlating."""
 
 

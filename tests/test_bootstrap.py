@@ -286,7 +286,8 @@ def test_result_io_and_summary(tmp_path, reference):
     assert any(line.startswith("N_opt(C=1e+21)") for line in lines)
     assert any(line.startswith("loss(N=1e+09") for line in lines)
     text = reference.summary()
-    assert "alpha" in text and "N_opt" in text
+    assert "alpha" in text and "N_opt(C=5.76e+23 FLOPs) = " in text and " parameters " in text
+    assert "a_N" in text and "b_D" in text
     cov, corr = reference.covariance(), reference.correlation()
     assert cov.shape == (5, 5) and np.allclose(np.diag(corr), 1.0)
     assert len(reference.params.A) == 16

@@ -202,10 +202,11 @@ class BootstrapResult:
                 f"[{float(v['low']):.6g}, {float(v['high']):.6g}]"
             )
         for j, c in enumerate(budgets if d else ()):
-            for k in ("N_opt", "D_opt", "tokens_per_param"):
+            units = {"N_opt": "parameters", "D_opt": "tokens", "tokens_per_param": "tokens/param"}
+            for k, unit in units.items():
                 v = d[k]
                 lines.append(
-                    f"  {k}(C={c:.3g}) = {float(v['estimate'][j]):.4g}  "
+                    f"  {k}(C={c:.3g} FLOPs) = {float(v['estimate'][j]):.4g} {unit}  "
                     f"[{float(v['low'][j]):.4g}, {float(v['high'][j]):.4g}]"
                 )
         if self.timings:

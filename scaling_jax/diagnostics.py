@@ -426,7 +426,12 @@ def check_conditioning(
                 },
             )
         )
-    out += check_correlations(np.linalg.inv(H), names, corr_threshold, "inverse Hessian")
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        try:
+            inv_h = np.linalg.inv(H)
+        except np.linalg.LinAlgError:  # numerically singular although eigh saw w > 0
+            inv_h = (v / w) @ v.T
+        out += check_correlations(inv_h, names, corr_threshold, "inverse Hessian")
     return out
 
 

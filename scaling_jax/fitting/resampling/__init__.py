@@ -45,11 +45,18 @@ Scale-out:
     device count. With ``shard="lanes"`` each chunk's (resample x start) lanes are instead
     sharded over all devices with `NamedSharding` (a 1-D `Mesh`, data replicated), so one big
     chunk fills several GPUs. Pass ``devices=`` to choose them.
-  * Several hosts: start every process with ``jax.distributed.initialize(...)`` and call
-    `bootstrap` with the same arguments and a shared ``out_dir`` (e.g. NFS). Process p of P
-    takes chunks c with c mod P = p, writes them to ``out_dir``, waits at a barrier
-    (``multihost_utils.sync_global_devices``) and then every process merges all chunk files.
-    Without a shared filesystem, copy the chunk files together and call `load_bootstrap`.
+  * Several processes or hosts: start every process with ``jax.distributed.initialize(...)``
+    (before any JAX work; importing scaling_jax is fine) and call `bootstrap` with the same
+    arguments and a shared ``out_dir`` (e.g. NFS). The processes first check, through JAX's
+    coordination service, that they all run the same configuration (else the same ValueError
+    everywhere). Process p of P takes chunks c with c mod P = p, writes them to ``out_dir``,
+    waits at the coordination service's barrier (``SCALING_JAX_SYNC_TIMEOUT`` seconds, default
+    24 h) and then every process merges all chunk files. Without a shared filesystem the merge
+    finds resamples missing and says so: copy the chunk files together and call
+    `load_bootstrap`. If a process dies, JAX stops the others after its heartbeat timeout;
+    restart them all with the same command: the finished chunks are kept (a truncated or
+    foreign chunk file is solved again, never merged). See `scaling_jax.fitting.multihost`
+    and ``scaling-jax bootstrap --processes N``.
     Example (2 hosts x 8 GPUs)::
 
         jax.distributed.initialize(coordinator_address="host0:1234", num_processes=2,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,58 @@ def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
 CHUNK_KEYS = ("indices", "theta", "objective", "grad_norm", "status", "n_basin", "n_eval")
 
 
-def load_chunks(out_dir: Path) -> dict[str, np.ndarray]:
+def chunk_path(out_dir: Path, c: int, size: int) -> Path:
+    """Where chunk c (resamples [c*size, (c+1)*size)) is checkpointed."""
+    return out_dir / f"chunk_{c:08d}_{size}.npz"
+
+
+def read_chunk(out_dir: Path, c: int, size: int) -> dict[str, np.ndarray] | None:
+    """Chunk c's arrays, or None when its file is missing or not a complete chunk c.
+
+    A truncated or unreadable file, missing arrays, or indices other than [c*size, (c+1)*size)
+    (another chunk's file under this name) make the chunk count as not done: it is solved again
+    and its file replaced, never merged. Such a file gets a RuntimeWarning.
+    """
+    path = chunk_path(out_dir, c, size)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in CHUNK_KEYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        reason = f"unreadable ({type(err).__name__}: {err})"
+    else:
+        expected = np.arange(c * size, (c + 1) * size, dtype=np.int64)
+        if not np.array_equal(arrays["indices"], expected):
+            reason = f"its indices are not resamples {c * size}..{(c + 1) * size - 1}"
+        elif any(len(v) != size for v in arrays.values()):
+            reason = "its arrays do not all have one row per resample"
+        else:
+            return arrays
+    warnings.warn(
+        f"ignoring chunk file {path}: {reason}; the chunk is solved again",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return None
+
+
+def done_chunks(out_dir: Path, size: int, n_chunks: int) -> set[int]:
+    """Chunks in [0, n_chunks) with a complete, valid checkpoint file in `out_dir`."""
+    return {c for c in range(n_chunks) if read_chunk(out_dir, c, size) is not None}
+
+
+def load_chunks(out_dir: Path, size: int, n_chunks: int) -> dict[str, np.ndarray]:
+    """Merge the valid chunk files of chunks [0, n_chunks), ordered by resample index."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in CHUNK_KEYS}
-    for f in sorted(out_dir.glob("chunk_*.npz")):
-        with np.load(f) as z:
+    for c in range(n_chunks):
+        arrays = read_chunk(out_dir, c, size)
+        if arrays is not None:
             for k in CHUNK_KEYS:
-                parts[k].append(z[k])
+                parts[k].append(arrays[k])
     if not parts["indices"]:
         return {}
-    merged = {k: np.concatenate(v) for k, v in parts.items()}
-    # Overlapping chunks (a resample done twice by racing processes) are identical; keep one.
-    _, first = np.unique(merged["indices"], return_index=True)
-    return {k: v[first] for k, v in merged.items()}
+    return {k: np.concatenate(v) for k, v in parts.items()}
 
 
 def data_hash(runs: Runs) -> str:

@@ -3,8 +3,11 @@ that all processes wrote), keep resamples [0, n_resamples), and build the `Boots
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .. import multihost
 from ._checkpoint import CHUNK_KEYS, load_chunks
 from ._plan import Job
 from ._result import BootstrapResult
@@ -21,15 +24,26 @@ def merge_chunks(results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def gather(job: Job, results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Every resample of the run, after the other processes (if any) have written theirs."""
-    if job.process_count > 1 and not job.process_given:
-        from jax.experimental import multihost_utils  # noqa: PLC0415
-
-        multihost_utils.sync_global_devices("scaling_jax.bootstrap")
-    merged = load_chunks(job.out_path) if job.out_path is not None else merge_chunks(results)
+    if job.sync_name is not None:
+        # The coordination service's barrier (bounded by SCALING_JAX_SYNC_TIMEOUT); no device
+        # collectives, so processes may arrive hours apart.
+        multihost.barrier(job.sync_name)
+    if job.out_path is not None:
+        merged = load_chunks(job.out_path, job.size, math.ceil(job.n_resamples / job.size))
+    else:
+        merged = merge_chunks(results)
     if merged:
         keep = merged["indices"] < job.n_resamples
         merged = {k: v[keep] for k, v in merged.items()}
-    if not merged or (len(merged["indices"]) < job.n_resamples and job.process_count == 1):
+    n_missing = job.n_resamples - (len(merged["indices"]) if merged else 0)
+    if n_missing and job.sync_name is not None:
+        raise RuntimeError(
+            f"{n_missing} of {job.n_resamples} resamples are missing from {job.out_path} after "
+            f"all {job.process_count} processes finished: every process must write to the same "
+            "folder (a shared filesystem); otherwise copy the chunk files into one folder and "
+            "call load_bootstrap"
+        )
+    if not merged or (n_missing and job.process_count == 1):
         raise RuntimeError("bootstrap finished with missing resamples; re-run to resume")
     return merged
 

@@ -28,7 +28,8 @@ from scaling_jax.fitting.options import (
 from scaling_jax.fitting.solver import SolverOptions
 from scaling_jax.laws import Law, get_law
 
-from ._checkpoint import FORMAT, array_hash, check_manifest, data_hash
+from .. import multihost
+from ._checkpoint import FORMAT, array_hash, check_manifest, data_hash, done_chunks
 from ._memory import plan_chunks
 from ._schemes import SCHEMES, groups_of, resample_weights, residual_draw, residual_objective
 
@@ -108,6 +109,7 @@ class Job:
     out_path: Path | None
     process_count: int
     process_given: bool
+    sync_name: str | None  # the processes' shared name for agreement and barrier (runtime)
     devices: list[Any]
     explicit_devices: bool
     lane_mesh: jax.sharding.Mesh | None
@@ -300,14 +302,28 @@ def make_job(
     # or in which order: XLA's vectorized math may differ in the last bits between batch shapes.
     out_path = None if out_dir is None else Path(out_dir)
     size = plan_info["chunk_size"]
-    done_chunks: set[int] = set()
+    p_index, p_count = (jax.process_index(), jax.process_count()) if process is None else process
+    sync_name = None
+    if process is None and multihost.is_distributed():
+        # Several processes under JAX's runtime: they merge through out_dir, and must all run
+        # the same configuration; a mismatch is the same error on every process, not a hang.
+        if out_path is None:
+            raise ValueError(
+                f"a bootstrap over {p_count} processes needs out_dir (a folder every process "
+                "reads and writes) to merge their chunks"
+            )
+        sync_name = multihost.next_run_name("bootstrap")
+        multihost.agree(
+            sync_name,
+            {**config, "n_resamples": n_resamples, "chunk_size": size, "processes": p_count},
+        )
+    done: set[int] = set()
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
         size = check_manifest(out_path, config, size, explicit=chunk_size or memory_budget)
-        done_chunks = {int(f.name.split("_")[1]) for f in out_path.glob("chunk_*.npz")}
+        done = done_chunks(out_path, size, math.ceil(n_resamples / size))
     n_chunks = math.ceil(n_resamples / size)
-    todo = [c for c in range(n_chunks) if c not in done_chunks]
-    p_index, p_count = (jax.process_index(), jax.process_count()) if process is None else process
+    todo = [c for c in range(n_chunks) if c not in done]
     mine = [c for c in todo if c % p_count == p_index]
     devs = list(jax.local_devices() if devices is None else devices)
     lane_mesh = None
@@ -326,6 +342,7 @@ def make_job(
         out_path=out_path,
         process_count=p_count,
         process_given=process is not None,
+        sync_name=sync_name,
         devices=devs,
         explicit_devices=devices is not None,
         lane_mesh=lane_mesh,

@@ -18,7 +18,7 @@ import numpy as np
 from scaling_jax.fitting.objective import make_objective
 from scaling_jax.fitting.solver import Status, polish, solve_starts
 
-from ._checkpoint import save_npz_atomic
+from ._checkpoint import chunk_path, save_npz_atomic
 from ._plan import Job, SolvePlan
 
 
@@ -125,7 +125,7 @@ def run_chunks(job: Job, progress: bool) -> tuple[list[dict[str, np.ndarray]], f
         out = solve_chunk(plan, rows, device, job.lane_mesh)
         out["indices"] = idx
         if out_path is not None:
-            save_npz_atomic(out_path / f"chunk_{c:08d}_{size}.npz", **out)
+            save_npz_atomic(chunk_path(out_path, c, size), **out)
         with lock:
             results.append(out)
             if bar is not None:

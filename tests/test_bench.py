@@ -23,8 +23,7 @@ def test_bench_quick_command_writes_the_record(tmp_path):
     exe = shutil.which("scaling-jax") or pytest.fail("the scaling-jax console script is missing")
     env = {**os.environ, "SCALING_JAX_CACHE": str(tmp_path / "xla"), "OPENBLAS_NUM_THREADS": "1"}
     out_json = tmp_path / "bench.json"
-    # float32 exercises every stage plus the float64 comparison on the same starts.
-    cmd = [exe, "bench", "--quick", "--dtype", "float32", "--out", str(out_json), "--no-progress"]
+    cmd = [exe, "bench", "--quick", "--out", str(out_json), "--no-progress"]
     cmd += ["--fit-starts", "40", "--resamples", "6", "--scipy-starts", "8", "--scenarios", "300"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -38,7 +37,7 @@ def test_bench_quick_command_writes_the_record(tmp_path):
     assert env_rec["compilation_cache"] == str(tmp_path / "xla")
     assert rec["config"] == {
         "quick": True,
-        "dtype": "float32",
+        "dtype": "float64",
         "devices": 1,
         "fit_starts": 40,
         "resamples": 6,
@@ -53,10 +52,7 @@ def test_bench_quick_command_writes_the_record(tmp_path):
         assert f["n_starts"] == 40 and f["solve_s"] > 0 and f["compile_s"] >= 0
         assert f["fits_per_s"] == pytest.approx(40 / f["solve_s"])
         assert f["evals_per_start"] >= 1 and math.isfinite(f["best_objective"])
-    gap = rec["float32_gap"]
-    # float32 lands in the float64 optimum's basin: its optimum, evaluated in float64, is within
-    # float32 resolution of the float64 fit's objective (and never below it, up to rounding)
-    assert abs(gap["relative_gap"]) < 1e-3 and gap["relative_gap"] > -1e-9
+    assert "float32_gap" not in rec
     b = rec["bootstrap"]
     assert (b["n_resamples"], b["n_starts"], b["lane_fits"]) == (6, 1, 6)
     assert b["wall_s"] >= b["solve_s"] > 0 and b["memory_plan"]["chunk_size"] == 6
@@ -66,7 +62,7 @@ def test_bench_quick_command_writes_the_record(tmp_path):
     sp = rec["scipy"]
     assert sp["available"] and sp["n_starts"] == 8 and sp["fits_per_s"] > 0
     assert set(sp["speedup"]) == {"fit_full", "fit_fast", "bootstrap_lane_fits"}
-    # our best over all 40 starts (scipy's 8 among them), in float64, is no worse than scipy's
+    # our best over all 40 starts (scipy's 8 among them) is no worse than scipy's
     assert sp["our_objective_vs_scipy"] < 1e-9
 
 

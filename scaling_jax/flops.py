@@ -23,6 +23,7 @@ import jax.numpy as jnp
 Array = Any
 
 __all__ = [
+    "PF_DAY_FLOPS",
     "Architecture",
     "CHINCHILLA_70B",
     "GOPHER_280B",
@@ -39,6 +40,8 @@ __all__ = [
     "total_from_nonembedding",
     "nonembedding_from_total",
 ]
+
+PF_DAY_FLOPS = 8.64e19  # 1 petaflop/s-day: 1e15 FLOP/s × 86400 s (Kaplan et al. 2020)
 
 # Pearce & Song 2024 fit of total vs non-embedding parameters for Kaplan-style models.
 PEARCE_SONG_OMEGA = 47491.0

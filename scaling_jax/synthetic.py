@@ -12,12 +12,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax.data import Runs
 from scaling_jax.laws import ChinchillaParams, chinchilla
 
-__all__ = ["chinchilla_design", "synthetic_runs"]
+Array = Any
+
+__all__ = [
+    "chinchilla_design",
+    "synthetic_runs",
+    "synthetic_isoflop_runs",
+    "synthetic_training_curves",
+]
 
 _MAX_SIZES = 40
 
@@ -115,3 +123,65 @@ def synthetic_runs(
     z = np.random.default_rng([seed, 1]).standard_normal(len(law))
     loss = law * np.exp(noise * z) if noise > 0 else law
     return Runs(N=N, D=D, loss=loss)
+
+
+# --------------------------------------------------------------------------------------------
+# IsoFLOP runs and training curves from a known law (IsoFLOP tests, notebook, demos).
+
+
+def synthetic_isoflop_runs(
+    params: Any,
+    budgets: Array,
+    per_budget: int = 9,
+    span: float = 4.0,
+    noise: float = 0.0,
+    seed: int = 0,
+    loss_fn: Any = None,
+) -> dict[str, np.ndarray]:
+    """IsoFLOP runs from a known law: per budget, `per_budget` sizes log-spaced over ×/÷ `span`
+    around the law's 6ND optimum, D = C/(6N), loss = law + Gaussian `noise` (nats).
+
+    Returns a mapping of columns {"N", "D", "compute", "loss"} usable by `isoflop_fit`.
+    """
+    from scaling_jax.sizing.optimal import solve_compute_optimal  # noqa: PLC0415 -- no cycle
+
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    budgets = np.asarray(budgets, dtype=float).reshape(-1)
+    n_star = solve_compute_optimal(params, jnp.asarray(budgets), loss_fn=loss_fn).N
+    offsets = np.linspace(-np.log(span), np.log(span), per_budget)
+    N = (np.asarray(n_star)[:, None] * np.exp(offsets)[None, :]).reshape(-1)
+    C = np.repeat(budgets, per_budget)
+    D = C / (6.0 * N)
+    loss = np.asarray(loss_fn(params, jnp.asarray(N), jnp.asarray(D)))
+    loss = loss + noise * np.random.default_rng(seed).standard_normal(loss.shape)
+    return {"N": N, "D": D, "compute": C, "loss": loss}
+
+
+def synthetic_training_curves(
+    params: Any,
+    sizes: Array,
+    max_compute: float,
+    points: int = 64,
+    min_tokens: float = 1e8,
+    loss_fn: Any = None,
+) -> dict[str, np.ndarray]:
+    """Idealized training curves: the loss of size N after D tokens is the law's L(N, D).
+
+    (As if every point were the end of a run with a schedule matched to its length, which is
+    what Chinchilla's approach 1 assumes.) Each run goes from `min_tokens` to `max_compute`
+    FLOPs in `points` log-spaced steps. Returns long-format columns {"N", "flops", "loss", "run"}.
+    """
+    loss_fn = chinchilla if loss_fn is None else loss_fn
+    sizes = np.asarray(sizes, dtype=float).reshape(-1)
+    frac = np.linspace(0.0, 1.0, points)
+    d_max = max_compute / (6.0 * sizes)
+    D = np.exp(np.log(min_tokens) + frac[None, :] * np.log(d_max / min_tokens)[:, None])
+    N = np.broadcast_to(sizes[:, None], D.shape)
+    loss = np.asarray(loss_fn(params, jnp.asarray(N), jnp.asarray(D)))
+    run = np.broadcast_to(np.arange(sizes.size)[:, None], D.shape)
+    return {
+        "N": N.reshape(-1),
+        "flops": (6.0 * N * D).reshape(-1),
+        "loss": loss.reshape(-1),
+        "run": run.reshape(-1).astype(float),
+    }

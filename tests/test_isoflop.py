@@ -10,6 +10,7 @@ import pytest
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024
 from scaling_jax.sizing import isoflop as iso
 from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
+from scaling_jax.synthetic import synthetic_isoflop_runs, synthetic_training_curves
 
 BUDGETS = np.geomspace(6e18, 3e21, 8)
 
@@ -17,13 +18,13 @@ BUDGETS = np.geomspace(6e18, 3e21, 8)
 @pytest.mark.parametrize("p", [CHINCHILLA_2022, EPOCH_2024], ids=["chinchilla", "epoch"])
 def test_approach2_recovers_exponents(p):
     a, b = (float(v) for v in optimal_exponents(p))
-    res = iso.isoflop_fit(iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9))
+    res = iso.isoflop_fit(synthetic_isoflop_runs(p, BUDGETS, per_budget=9))
     assert res.n_fit.exponent == pytest.approx(a, abs=1e-6)
     assert res.d_fit.exponent == pytest.approx(b, abs=1e-6)
     # The parabola in log N is only an approximation: the vertex is biased by a constant factor.
     np.testing.assert_allclose(res.n_opt, compute_optimal(p, res.compute).N, rtol=0.03)
     noisy = iso.isoflop_fit(
-        iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3)
+        synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3)
     )
     assert abs(noisy.n_fit.exponent - a) < 4 * noisy.n_fit.exponent_stderr + 0.01
     assert np.all(np.isfinite(noisy.log_n_opt_stderr) & (noisy.log_n_opt_stderr > 0))
@@ -31,7 +32,7 @@ def test_approach2_recovers_exponents(p):
 
 def test_delta_method_stderr_is_calibrated():
     """Spread of vertices over noise seeds ≈ the delta-method standard error."""
-    clean = iso.synthetic_isoflop_runs(CHINCHILLA_2022, [1e20], per_budget=15)
+    clean = synthetic_isoflop_runs(CHINCHILLA_2022, [1e20], per_budget=15)
     rng = np.random.default_rng(0)
     draws, ses = [], []
     for _ in range(40):
@@ -51,7 +52,7 @@ def _one_budget(runs):
 
 
 def test_inputs_csv_dataframe_and_d_column(tmp_path):
-    runs = iso.synthetic_isoflop_runs(
+    runs = synthetic_isoflop_runs(
         CHINCHILLA_2022, BUDGETS[:4], per_budget=7, noise=0.002, seed=1
     )
     ref = iso.isoflop_fit(runs)
@@ -87,7 +88,7 @@ def test_inputs_csv_dataframe_and_d_column(tmp_path):
 def test_approach1_envelope_recovers_exponents(tmp_path):
     p = CHINCHILLA_2022
     a, _ = (float(v) for v in optimal_exponents(p))
-    curves = iso.synthetic_training_curves(p, np.geomspace(1e7, 3e10, 60), 1e23, points=200)
+    curves = synthetic_training_curves(p, np.geomspace(1e7, 3e10, 60), 1e23, points=200)
     res = iso.envelope_fit(curves, run_col="run")
     assert res.n_fit.exponent == pytest.approx(a, abs=0.01)
     assert res.n_fit.exponent + res.d_fit.exponent == pytest.approx(1.0, abs=1e-9)
@@ -104,7 +105,7 @@ def test_approach1_envelope_recovers_exponents(tmp_path):
 
 
 def test_bad_inputs():
-    runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5)
+    runs = synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5)
     with pytest.raises(ValueError, match="loss"):
         iso.isoflop_fit(N=runs["N"], loss=-runs["loss"], compute=runs["compute"])
     with pytest.raises(ValueError, match="compute"):
@@ -127,7 +128,7 @@ def test_cli_isoflop_and_plots(tmp_path, capsys):
     from scaling_jax.cli.isoflop import register_cli
     from scaling_jax.plots.optimal import plot_frontier
 
-    runs = iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=5, noise=0.002)
+    runs = synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=5, noise=0.002)
     path = tmp_path / "runs.csv"
     rows = np.stack([runs["N"], runs["D"], runs["loss"]], axis=1)
     path.write_text("n,d,loss\n" + "\n".join(",".join(repr(float(x)) for x in r) for r in rows))
@@ -161,7 +162,7 @@ def test_cli_isoflop_and_plots(tmp_path, capsys):
         args.func(args)
 
     # Approach 1 from training curves in a CSV: the exponent a = beta / (alpha + beta).
-    curves = iso.synthetic_training_curves(
+    curves = synthetic_training_curves(
         CHINCHILLA_2022, np.geomspace(1e7, 3e10, 40), 1e23, points=120
     )
     cpath = tmp_path / "curves.csv"

@@ -7,11 +7,13 @@ from .link_fit import LinkFit, fit_links
 from .multistart import FitResult, StartsTable, fit, make_starts
 from .prediction import Prediction, predict
 from .resampling import BootstrapResult, bootstrap, load_bootstrap
+from .solver import FitStatus
 
 __all__ = [
     "fit",
     "FitResult",
     "StartsTable",
+    "FitStatus",
     "make_starts",
     "bootstrap",
     "BootstrapResult",

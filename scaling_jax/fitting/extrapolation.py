@@ -6,18 +6,19 @@ parameters N) and scores its predictions on the held-out larger runs: RMSE of lo
 maximum absolute relative error of the loss, and bias (mean log residual; > 0 means the law
 predicts too high a loss). The result is an `ExtrapolationTable`.
 
-Prediction intervals come from a **residual bootstrap** of our own (``scaling_jax.bootstrap``
-did not exist when this was written): the training residuals of the best fit are resampled
-onto its fitted values, the law is refitted to each resample (all resamples in one batched
-L-BFGS solve, started from the best fit), and each held-out prediction gets a resampled
-residual added, so the interval covers both parameter uncertainty and run-to-run scatter.
+Prediction intervals come from a **residual bootstrap**, the resamples of
+``bootstrap(scheme="residual")`` (`resampling.residual_offsets`, the objective's
+``lane="offset"``): the training residuals of the best fit are resampled onto its fitted
+values, the law is refitted to each resample (all resamples in one batched L-BFGS solve,
+started from the best fit), and each held-out prediction gets a resampled residual added, so
+the interval covers both parameter uncertainty and run-to-run scatter.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,9 @@ import numpy as np
 from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data
-from scaling_jax.fitting.objective import FitData, huber
-from scaling_jax.fitting.solver import SolverOptions, Status, solve_starts
+from scaling_jax.fitting.objective import make_objective
+from scaling_jax.fitting.resampling import residual_offsets
+from scaling_jax.fitting.solver import FitStatus, SolverOptions, solve_starts
 from scaling_jax.laws import Law, get_law, validate_law
 
 __all__ = [
@@ -238,22 +240,6 @@ class ExtrapolationTable:
         return cls.from_dict(read_json(path))
 
 
-_RESAMPLE_OBJECTIVES: dict[Any, Callable[..., Any]] = {}
-
-
-def _resample_objective(log_loss_fn: Callable[..., Any]) -> Callable[..., Any]:
-    # The per-lane data is the resampled target log-loss; one function object per law keeps
-    # the solver's compilation cache warm across calls.
-    if log_loss_fn not in _RESAMPLE_OBJECTIVES:
-
-        def objective(theta: Any, data: FitData, target: Any) -> Any:
-            r = log_loss_fn(theta, data.features) - target
-            return jnp.sum(data.weights * huber(r, data.delta))
-
-        _RESAMPLE_OBJECTIVES[log_loss_fn] = objective
-    return _RESAMPLE_OBJECTIVES[log_loss_fn]
-
-
 def _predict_log(law: Law, theta: Any, runs: Runs) -> np.ndarray:
     feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
     return np.asarray(law.log_loss(jnp.asarray(theta), feats))
@@ -269,20 +255,21 @@ def _residual_bootstrap(
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prediction interval (lower, upper) of held-out losses; see the module docstring."""
-    rng = np.random.default_rng(seed)
     fitted = _predict_log(law, result.theta, train)
     resid = train.log_loss - fitted
-    targets = fitted + resid[rng.integers(0, len(resid), (n_resamples, len(resid)))]
+    # The same resamples as bootstrap(scheme="residual"): y* = fitted + r[idx].
+    offsets = np.stack([residual_offsets(resid, i, seed) for i in range(n_resamples)])
     fdata = fit_data(train, law, result.delta, jnp.float64)
     theta0 = np.tile(result.theta, (n_resamples, 1))
     sol = solve_starts(
-        _resample_objective(law.log_loss),
+        make_objective(law.log_loss, lane="offset"),
         theta0,
         fdata,
         SolverOptions(),
-        lane_data=jnp.asarray(targets),
+        lane_data=jnp.asarray(offsets),
     )
-    ok = np.isfinite(sol.objective) & (sol.status != Status.NON_FINITE)
+    rng = np.random.default_rng(seed)  # new-run noise on the predictions
+    ok = np.isfinite(sol.objective) & (sol.status != FitStatus.NON_FINITE)
     feats = {k: jnp.asarray(v) for k, v in test.features(law.feature_names).items()}
     preds = np.asarray(jax.vmap(lambda t: law.log_loss(t, feats))(jnp.asarray(sol.theta[ok])))
     preds = preds + resid[rng.integers(0, len(resid), preds.shape)]

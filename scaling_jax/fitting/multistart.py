@@ -38,10 +38,9 @@ from scaling_jax.fitting.options import (
     LOSSES,
     constrained_law,
     fit_options,
-    make_loss_objective,
     prepare_runs,
 )
-from scaling_jax.fitting.solver import SolverOptions, Status, polish, solve_starts
+from scaling_jax.fitting.solver import FitStatus, SolverOptions, polish, solve_starts
 from scaling_jax.laws import Law, get_law, saved_law, validate_law
 
 __all__ = ["fit", "FitResult", "StartsTable", "make_starts", "fit_data", "write_json_atomic"]
@@ -57,18 +56,18 @@ class StartsTable:
     grad_norm: np.ndarray  # (S,) max |gradient| at the final point
     n_iter: np.ndarray  # (S,) L-BFGS iterations
     n_eval: np.ndarray  # (S,) objective evaluations
-    status: np.ndarray  # (S,) `solver.Status` codes
+    status: np.ndarray  # (S,) `FitStatus` codes
 
     def __len__(self) -> int:
         return len(self.objective)
 
     @property
     def status_names(self) -> list[str]:
-        return [Status.name(s) for s in self.status]
+        return [FitStatus.label(s) for s in self.status]
 
     def status_counts(self) -> dict[str, int]:
         codes, counts = np.unique(self.status, return_counts=True)
-        return {Status.name(c): int(n) for c, n in zip(codes, counts, strict=True)}
+        return {FitStatus.label(c): int(n) for c, n in zip(codes, counts, strict=True)}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,7 +154,7 @@ class FitResult:
     @property
     def converged(self) -> bool:
         """True when the best start converged and no warning was raised."""
-        return self.best_status == Status.name(Status.CONVERGED) and not self.warnings
+        return self.best_status == FitStatus.label(FitStatus.CONVERGED) and not self.warnings
 
     @property
     def params_dict(self) -> dict[str, float]:
@@ -452,11 +451,7 @@ def fit(
     # A user law returning NaN or the wrong shape gets a clear error here, not deep in JAX.
     validate_law(law, runs, theta0)
     fdata = fit_data(runs, law, delta, dt, pad=True)
-    objective = (
-        make_objective(law.log_loss)
-        if fopts.default_objective
-        else make_loss_objective(law.log_loss, fopts.loss, fopts.asymmetric)
-    )
+    objective = make_objective(law.log_loss, fopts.loss, fopts.asymmetric)
     opts = SolverOptions(
         max_iter=max_iter, max_evals=max_evals, ftol=ftol, gtol=gtol, history=history
     )
@@ -477,10 +472,10 @@ def fit(
         )
         order = np.argsort(np.where(np.isfinite(screen.objective), screen.objective, np.inf))
         keep = order[: min(survivors, len(order))]
-        keep = keep[np.isin(screen.status[keep], [Status.RUNNING, Status.CONVERGED])]
+        keep = keep[np.isin(screen.status[keep], [FitStatus.RUNNING, FitStatus.CONVERGED])]
         finish = solve_starts(objective, screen.theta[keep], fdata, opts, mesh=mesh)
         res = screen
-        status = np.where(screen.status == Status.RUNNING, Status.SCREENED_OUT, screen.status)
+        status = np.where(screen.status == FitStatus.RUNNING, FitStatus.SCREENED_OUT, screen.status)
         for name, arr in (
             ("theta", res.theta),
             ("objective", res.objective),
@@ -528,9 +523,9 @@ def fit(
     )
     threshold = best_f + basin_rtol * abs(best_f) + basin_atol
     n_basin = int(np.sum(finite & (res.objective <= threshold)))
-    best_status = Status.name(table.status[best])
+    best_status = FitStatus.label(table.status[best])
     warnings = []
-    if best_status != Status.name(Status.CONVERGED):
+    if best_status != FitStatus.label(FitStatus.CONVERGED):
         warnings.append(
             f"the best start (#{best}) ended with status {best_status!r}, not 'converged'"
         )
@@ -545,7 +540,7 @@ def fit(
         else _expand(constrained.expand, np.asarray(best_theta)),
         np.float64,
     )
-    n_finished = int(np.sum(finite & (table.status != Status.SCREENED_OUT)))
+    n_finished = int(np.sum(finite & (table.status != FitStatus.SCREENED_OUT)))
     diagnostics = fit_diagnostics(
         law=law,
         objective=objective,

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 Array = Any
 
-__all__ = ["huber", "FitData", "huber_objective", "make_objective"]
+__all__ = ["huber", "FitData", "make_objective", "point_losses", "LOSSES"]
 
 
 def huber(r: Array, delta: float | Array = 1e-3) -> Array:
@@ -35,20 +35,32 @@ class FitData(NamedTuple):
     delta: Array  # Huber threshold
 
 
-def huber_objective(
-    log_loss_fn: Callable[[Array, Mapping[str, Array]], Array],
-    theta: Array,
-    data: FitData,
-    lane_weights: Array | tuple = (),
-) -> Array:
-    """Summed weighted Huber loss of log residuals for one parameter vector `theta`.
+LOSSES = ("huber_log", "ls_log", "ls_raw")
+LANES = ("weights", "offset")
 
-    `lane_weights` (n,) multiplies the data weights for this start only (bootstrap resamples
-    are integer counts on the same points); ``()`` means none.
+
+def point_losses(
+    pred_log: Array, log_loss: Array, delta: Array, loss: str = "huber_log", asymmetric: float = 1.0
+) -> Array:
+    """Per-point loss (unweighted) of predicted vs observed log-losses (nats).
+
+    ``"huber_log"``: Huber of r = pred_log - log_loss; ``"ls_log"``: r**2 / 2; ``"ls_raw"``:
+    half the squared difference of the losses themselves. ``asymmetric`` multiplies the loss
+    of over-predictions (r > 0).
     """
-    residual = log_loss_fn(theta, data.features) - data.log_loss
-    weights = data.weights if isinstance(lane_weights, tuple) else data.weights * lane_weights
-    return jnp.sum(weights * huber(residual, data.delta))
+    r = pred_log - log_loss
+    if loss == "huber_log":
+        rho = huber(r, delta)
+    elif loss == "ls_log":
+        rho = 0.5 * r * r
+    elif loss == "ls_raw":
+        diff = jnp.exp(pred_log) - jnp.exp(log_loss)
+        rho = 0.5 * diff * diff
+    else:
+        raise ValueError(f"loss={loss!r}: use one of {LOSSES}")
+    if asymmetric != 1.0:
+        rho = jnp.where(r > 0, asymmetric, 1.0) * rho
+    return rho
 
 
 _OBJECTIVES: dict[Any, Callable[..., Array]] = {}
@@ -56,15 +68,36 @@ _OBJECTIVES: dict[Any, Callable[..., Array]] = {}
 
 def make_objective(
     log_loss_fn: Callable[[Array, Mapping[str, Array]], Array],
+    loss: str = "huber_log",
+    asymmetric: float = 1.0,
+    lane: str = "weights",
 ) -> Callable[..., Array]:
-    """``objective(theta, data, lane_weights=())`` for a law's log-loss function.
+    """``objective(theta, data, lane_data=())``: the summed weighted per-point loss.
 
-    One object per law, so the solver's compilation cache is reused across calls.
+    `lane_data` (n,) is what one solver lane (a bootstrap resample) changes, ``()`` for none:
+      * ``lane="weights"``: it multiplies the data weights (resamples as integer counts);
+      * ``lane="offset"``: it is added to the observed log-loss (residual bootstrap:
+        y* = fitted + resampled residual, i.e. offset = y* - y).
+
+    One function object per (law, loss, asymmetric, lane), so the solver's compilation cache
+    is reused across calls. This is the only objective factory of the package.
     """
-    if log_loss_fn not in _OBJECTIVES:
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r}: use one of {LOSSES}")
+    if lane not in LANES:
+        raise ValueError(f"lane={lane!r}: use one of {LANES}")
+    key = (log_loss_fn, loss, float(asymmetric), lane)
+    if key not in _OBJECTIVES:
 
-        def objective(theta: Array, data: FitData, lane_weights: Array | tuple = ()) -> Array:
-            return huber_objective(log_loss_fn, theta, data, lane_weights)
+        def objective(theta: Array, data: FitData, lane_data: Array | tuple = ()) -> Array:
+            target, weights = data.log_loss, data.weights
+            if not isinstance(lane_data, tuple):
+                if lane == "weights":
+                    weights = weights * lane_data
+                else:
+                    target = target + lane_data
+            pred = log_loss_fn(theta, data.features)
+            return jnp.sum(weights * point_losses(pred, target, data.delta, loss, asymmetric))
 
-        _OBJECTIVES[log_loss_fn] = objective
-    return _OBJECTIVES[log_loss_fn]
+        _OBJECTIVES[key] = objective
+    return _OBJECTIVES[key]

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_jax.fitting.objective import FitData, huber
+from scaling_jax.fitting.objective import LOSSES, make_objective, point_losses
 from scaling_jax.laws import Law
 
 Array = Any
@@ -44,7 +44,6 @@ __all__ = [
     "non_embedding_params",
 ]
 
-LOSSES = ("huber_log", "ls_log", "ls_raw")
 
 
 class FitOptions(NamedTuple):
@@ -116,52 +115,13 @@ def options_from_dict(blob: Mapping[str, Any] | None) -> FitOptions:
 # Objective
 
 
-def point_losses(
-    pred_log: Array, log_loss: Array, delta: Array, loss: str = "huber_log", asymmetric: float = 1.0
-) -> Array:
-    """Per-point rho(r) * k (unweighted) for predicted and observed log-losses."""
-    r = pred_log - log_loss
-    if loss == "huber_log":
-        rho = huber(r, delta)
-    elif loss == "ls_log":
-        rho = 0.5 * r * r
-    elif loss == "ls_raw":
-        diff = jnp.exp(pred_log) - jnp.exp(log_loss)
-        rho = 0.5 * diff * diff
-    else:
-        raise ValueError(f"loss={loss!r}: use one of {LOSSES}")
-    if asymmetric != 1.0:
-        rho = jnp.where(r > 0, asymmetric, 1.0) * rho
-    return rho
-
-
-_OBJECTIVES: dict[Any, Callable[..., Array]] = {}
-
-
 def make_loss_objective(
     log_loss_fn: Callable[[Array, Mapping[str, Array]], Array],
     loss: str = "huber_log",
     asymmetric: float = 1.0,
 ) -> Callable[..., Array]:
-    """``objective(theta, data, lane_weights=())`` for a loss kind; one object per key.
-
-    Same signature and data pytree as `objective.make_objective`, so the solver, its lane
-    weights (bootstrap) and its compilation cache work unchanged.
-    """
-    key = (log_loss_fn, loss, float(asymmetric))
-    if key not in _OBJECTIVES:
-        if loss not in LOSSES:
-            raise ValueError(f"loss={loss!r}: use one of {LOSSES}")
-
-        def objective(theta: Array, data: FitData, lane_weights: Array | tuple = ()) -> Array:
-            rho = point_losses(
-                log_loss_fn(theta, data.features), data.log_loss, data.delta, loss, asymmetric
-            )
-            w = data.weights if isinstance(lane_weights, tuple) else data.weights * lane_weights
-            return jnp.sum(w * rho)
-
-        _OBJECTIVES[key] = objective
-    return _OBJECTIVES[key]
+    """`objective.make_objective` for a loss kind (kept as the options-module spelling)."""
+    return make_objective(log_loss_fn, loss, asymmetric)
 
 
 # --------------------------------------------------------------------------------------------

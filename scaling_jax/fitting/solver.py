@@ -18,12 +18,13 @@ After L-BFGS, the best few starts are finished with Levenberg-Marquardt steps on
 Hessian (``jax.hessian``; the problems have a handful of parameters). The Chinchilla objective
 has a long flat valley in which L-BFGS crawls; a Newton step does not.
 
-Per-start status codes are in `Status`; nothing is hidden: a lane that hits the iteration
+Per-start status codes are in `FitStatus`; nothing is hidden: a lane that hits the iteration
 limit, fails its line search or produces non-finite values says so.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -36,6 +37,7 @@ Array = Any
 Objective = Callable[[Array, Any, Any], Array]  # (theta, shared data, per-lane data)
 
 __all__ = [
+    "FitStatus",
     "Status",
     "SolverOptions",
     "StartsResult",
@@ -47,8 +49,11 @@ __all__ = [
 ]
 
 
-class Status:
-    """Per-start outcome codes."""
+class FitStatus(enum.IntEnum):
+    """Outcome of one solver lane (a start of `fit`, a resample lane of `bootstrap`).
+
+    Distinct from `scaling_jax.sizing.lifetime.LifetimeStatus`, whose codes mean other things.
+    """
 
     RUNNING = -1
     CONVERGED = 0
@@ -57,18 +62,26 @@ class Status:
     NON_FINITE = 3
     SCREENED_OUT = 4  # stopped early by successive halving (a fast-mode non-survivor)
 
-    NAMES = {
-        -1: "running",
-        0: "converged",
-        1: "max_iterations",
-        2: "linesearch_failed",
-        3: "non_finite",
-        4: "screened_out",
-    }
-
     @classmethod
-    def name(cls, code: int) -> str:
-        return cls.NAMES[int(code)]
+    def label(cls, code: int) -> str:
+        """Lower-case name of a code, as results report it (``"converged"``)."""
+        return cls(int(code)).name.lower()
+
+
+class Status:
+    """The former spelling of `FitStatus`: the same integer codes, and ``Status.name(code)``."""
+
+    RUNNING = FitStatus.RUNNING
+    CONVERGED = FitStatus.CONVERGED
+    MAX_ITERATIONS = FitStatus.MAX_ITERATIONS
+    LINESEARCH_FAILED = FitStatus.LINESEARCH_FAILED
+    NON_FINITE = FitStatus.NON_FINITE
+    SCREENED_OUT = FitStatus.SCREENED_OUT
+    NAMES = {int(s): s.name.lower() for s in FitStatus}
+
+    @staticmethod
+    def name(code: int) -> str:
+        return FitStatus.label(code)
 
 
 _FRESH = -2  # internal lane status: loaded with a new start, initialised by the next segment
@@ -145,7 +158,6 @@ class PolishResult(NamedTuple):
     theta: np.ndarray  # (K, k)
     objective: np.ndarray  # (K,)
     grad_norm: np.ndarray  # (K,)
-    steps_accepted: np.ndarray  # (K,)
     converged: np.ndarray  # (K,) bool: the Newton step became negligible
 
 
@@ -187,8 +199,8 @@ def _compiled(objective: Objective, opts: SolverOptions):
         f = jnp.where(finite, f, jnp.inf)
         g = jnp.where(finite[:, None], g, 0.0)
         zeros_mk = jnp.zeros((n, m, k), theta0.dtype)
-        status = jnp.where(finite, Status.RUNNING, Status.NON_FINITE)
-        status = jnp.where(lane_id < 0, Status.CONVERGED, status)
+        status = jnp.where(finite, FitStatus.RUNNING, FitStatus.NON_FINITE)
+        status = jnp.where(lane_id < 0, FitStatus.CONVERGED, status)
         return _Lanes(
             x=theta0,
             f=f,
@@ -212,7 +224,7 @@ def _compiled(objective: Objective, opts: SolverOptions):
         )
 
     def step(s: _Lanes, data: Any) -> _Lanes:
-        running = s.status == Status.RUNNING
+        running = s.status == FitStatus.RUNNING
         ft, gt = value_and_grad(s.x + s.t[:, None] * s.d, data, s.lane)
         finite = jnp.isfinite(ft) & jnp.all(jnp.isfinite(gt), axis=-1)
         armijo = finite & (ft <= s.f + opts.c1 * s.t * s.gd)
@@ -271,11 +283,11 @@ def _compiled(objective: Objective, opts: SolverOptions):
         out_of_budget = (n_iter >= opts.max_iter) | (n_eval >= opts.max_evals)
         status = jnp.where(
             failed,
-            Status.LINESEARCH_FAILED,
+            FitStatus.LINESEARCH_FAILED,
             jnp.where(
                 converged,
-                Status.CONVERGED,
-                jnp.where(out_of_budget, Status.MAX_ITERATIONS, Status.RUNNING),
+                FitStatus.CONVERGED,
+                jnp.where(out_of_budget, FitStatus.MAX_ITERATIONS, FitStatus.RUNNING),
             ),
         )
 
@@ -405,7 +417,7 @@ def _fresh_lanes(theta0: np.ndarray, lane_ids: np.ndarray, lane: Any, history: i
     zeros_nk = np.zeros((n, k), dt)
     zeros_mk = np.zeros((n, history, k), dt)
     int_n = np.zeros(n, np.int32)
-    status = np.where(lane_ids < 0, Status.CONVERGED, _FRESH).astype(np.int32)
+    status = np.where(lane_ids < 0, FitStatus.CONVERGED, _FRESH).astype(np.int32)
     return _Lanes(
         x=np.array(theta0),
         f=zeros_n,
@@ -439,7 +451,7 @@ def _warm(segment: Any, lanes: _Lanes, data: Any, sizes: tuple[int, ...], place:
     later fit compiles."""
     for size in sizes:
         dummy = _take(lanes, np.zeros(size, np.int64))._replace(
-            status=np.full(size, Status.CONVERGED, np.int32), lane_id=np.full(size, -1)
+            status=np.full(size, FitStatus.CONVERGED, np.int32), lane_id=np.full(size, -1)
         )
         segment(place(dummy), data, np.int32(0))
 
@@ -484,7 +496,7 @@ def solve_starts(
     out_gnorm = np.full(n_starts, np.inf)
     out_iter = np.zeros(n_starts, np.int64)
     out_eval = np.zeros(n_starts, np.int64)
-    out_status = np.full(n_starts, Status.RUNNING, np.int64)
+    out_status = np.full(n_starts, FitStatus.RUNNING, np.int64)
     lane_evals = 0
     cap = default_batch_size(n_dev) if batch_size is None else max(1, int(batch_size))
     cap = n_starts if cap is None else cap
@@ -516,7 +528,7 @@ def solve_starts(
         return _take(
             host, np.concatenate([np.arange(len(host.f)), np.zeros(n_pad, np.int64)])
         )._replace(
-            status=np.concatenate([host.status, np.full(n_pad, Status.CONVERGED, np.int32)]),
+            status=np.concatenate([host.status, np.full(n_pad, FitStatus.CONVERGED, np.int32)]),
             lane_id=np.concatenate([host.lane_id, np.full(n_pad, -1)]),
         )
 
@@ -534,7 +546,7 @@ def solve_starts(
         age += n_steps
         host = jax.tree.map(np.array, jax.device_get(lanes))
         real = host.lane_id >= 0
-        running = real & (host.status == Status.RUNNING)
+        running = real & (host.status == FitStatus.RUNNING)
         if max_steps is not None:
             if age < max_steps and running.any():
                 continue
@@ -565,7 +577,7 @@ def solve_starts(
             # Padding lanes repeat a running lane but are marked finished and anonymous.
             mask = np.arange(bucket) >= n_running
             host = host._replace(
-                status=np.where(mask, Status.CONVERGED, host.status).astype(np.int32),
+                status=np.where(mask, FitStatus.CONVERGED, host.status).astype(np.int32),
                 lane_id=np.where(mask, -1, host.lane_id),
             )
             size = bucket
@@ -576,7 +588,6 @@ class _Newton(NamedTuple):
     x: Array  # (n, k)
     f: Array  # (n,)
     lam: Array  # (n,) Levenberg-Marquardt damping
-    n_ok: Array  # (n,) accepted steps
     it: Array  # (n,) steps taken
     converged: Array  # (n,) bool
     stuck: Array  # (n,) bool: damping at its cap
@@ -611,7 +622,6 @@ def _compiled_polish(objective: Objective):
             x=jnp.where(ok, s.x + p, s.x),
             f=jnp.where(ok, f_try, s.f),
             lam=lam,
-            n_ok=s.n_ok + ok.astype(jnp.int32),
             it=s.it + 1,
             converged=converged,
             stuck=lam >= 1e12,
@@ -667,7 +677,6 @@ def polish(
         x=theta.copy(),
         f=np.full(n_lanes, np.nan, theta.dtype),
         lam=np.full(n_lanes, 1e-4, theta.dtype),
-        n_ok=np.zeros(n_lanes, np.int32),
         it=np.zeros(n_lanes, np.int32),
         converged=np.zeros(n_lanes, bool),
         stuck=np.zeros(n_lanes, bool),
@@ -699,4 +708,4 @@ def polish(
         fresh = False
     rows = np.concatenate([np.arange(n_lanes), np.zeros(sizes[0] - n_lanes, np.int64)])
     _, gnorm = call(rows, np.int32(0), False, True)
-    return PolishResult(out.x, out.f, gnorm[:n_lanes], out.n_ok, out.converged)
+    return PolishResult(out.x, out.f, gnorm[:n_lanes], out.converged)

@@ -171,6 +171,32 @@ def data_constrained_grid(frozen: bool = False, tie_exponents: bool = False) -> 
     return np.asarray(rows, np.float64)
 
 
+def _to_params(theta: Array) -> DataConstrainedParams:
+    """Fit coordinates (a, b, e, alpha, beta, log R_D, log R_N) -> natural parameters."""
+    a, b, e, al, be, rd, rn = (theta[..., i] for i in range(7))
+    return DataConstrainedParams(
+        jnp.exp(a), jnp.exp(b), jnp.exp(e), al, be, jnp.exp(rd), jnp.exp(rn)
+    )
+
+
+def _from_params(p: Any) -> Array:
+    vals = (
+        jnp.log(p.A),
+        jnp.log(p.B),
+        jnp.log(p.E),
+        p.alpha,
+        p.beta,
+        jnp.log(p.R_D),
+        jnp.log(p.R_N),
+    )
+    return jnp.stack(jnp.broadcast_arrays(*vals), axis=-1)
+
+
+def _untie(theta: Array) -> Array:
+    """Tied coordinates (a, b, e, alpha, log R_D, log R_N) -> the full 7, with beta = alpha."""
+    return jnp.concatenate([theta[..., :4], theta[..., 3:]], axis=-1)
+
+
 def data_constrained_law(
     frozen_base: ChinchillaParams | DataConstrainedParams | None = None,
     *,
@@ -228,25 +254,14 @@ def data_constrained_law(
     if tie_exponents:
 
         def log_loss(theta: Array, f: Mapping[str, Array]) -> Array:
-            full = jnp.concatenate([theta[..., :4], theta[..., 3:]], axis=-1)
-            return data_constrained_log_loss(full, f["N"], f["D"], f["U"])
+            return data_constrained_log_loss(_untie(theta), f["N"], f["D"], f["U"])
 
         def to_params(theta: Array) -> DataConstrainedParams:
-            a, b, e, al, rd, rn = (theta[..., i] for i in range(6))
-            return DataConstrainedParams(
-                jnp.exp(a), jnp.exp(b), jnp.exp(e), al, al, jnp.exp(rd), jnp.exp(rn)
-            )
+            return _to_params(_untie(theta))
 
         def from_params(p: Any) -> Array:
-            vals = (
-                jnp.log(p.A),
-                jnp.log(p.B),
-                jnp.log(p.E),
-                p.alpha,
-                jnp.log(p.R_D),
-                jnp.log(p.R_N),
-            )
-            return jnp.stack(jnp.broadcast_arrays(*vals), axis=-1)
+            full = _from_params(p)
+            return jnp.concatenate([full[..., :4], full[..., 5:]], axis=-1)
 
         return Law(
             name="data_constrained_tied",
@@ -260,31 +275,13 @@ def data_constrained_law(
             random_high=(20.0, 20.0, 1.0, 1.0, math.log(50.0), math.log(50.0)),
         )
 
-    def to_params(theta: Array) -> DataConstrainedParams:
-        a, b, e, al, be, rd, rn = (theta[..., i] for i in range(7))
-        return DataConstrainedParams(
-            jnp.exp(a), jnp.exp(b), jnp.exp(e), al, be, jnp.exp(rd), jnp.exp(rn)
-        )
-
-    def from_params(p: Any) -> Array:
-        vals = (
-            jnp.log(p.A),
-            jnp.log(p.B),
-            jnp.log(p.E),
-            p.alpha,
-            p.beta,
-            jnp.log(p.R_D),
-            jnp.log(p.R_N),
-        )
-        return jnp.stack(jnp.broadcast_arrays(*vals), axis=-1)
-
     return Law(
         name="data_constrained",
         param_names=("log_A", "log_B", "log_E", "alpha", "beta", "log_R_D", "log_R_N"),
         feature_names=feats,
         log_loss=lambda theta, f: data_constrained_log_loss(theta, f["N"], f["D"], f["U"]),
-        to_params=to_params,
-        from_params=from_params,
+        to_params=_to_params,
+        from_params=_from_params,
         init_grid=data_constrained_grid,
         random_low=(0.0, 0.0, -1.0, 0.1, 0.1, math.log(0.5), math.log(0.5)),
         random_high=(20.0, 20.0, 1.0, 1.0, 1.0, math.log(50.0), math.log(50.0)),

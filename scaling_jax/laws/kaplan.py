@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from scaling_jax.flops import PF_DAY_FLOPS
+
 Array = Any
 
 __all__ = [
@@ -32,8 +34,6 @@ __all__ = [
     "per_example_grads",
     "gradient_noise_scale",
 ]
-
-PF_DAY_FLOPS = 8.64e19  # 1e15 FLOP/s × 86400 s
 
 
 class KaplanParams(NamedTuple):

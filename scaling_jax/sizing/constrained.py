@@ -117,6 +117,13 @@ def _check(compute: Array, unique_max: Array) -> tuple[np.ndarray, np.ndarray]:
     return c, u
 
 
+def _log_inputs(compute: Array, unique_max: Array) -> tuple[Array, Array, tuple[int, ...]]:
+    """Checked inputs as flat log(C/6) and log(U), and their broadcast shape."""
+    c, u = _check(compute, unique_max)
+    c, u = jnp.broadcast_arrays(jnp.asarray(c, float), jnp.asarray(u, float))
+    return jnp.log(c.ravel()) - math.log(6.0), jnp.log(u.ravel()), c.shape
+
+
 @functools.partial(jax.jit, static_argnames=("n_scan", "n_golden"))
 def _solve(theta, log_c6, log_u, span, n_scan: int, n_golden: int):
     def one(log_c6, log_u):
@@ -183,11 +190,7 @@ def constrained_optimal(
     bracket, `n_golden` golden-section steps shrink it by 0.618 each (80 steps: ~1e-17 of the
     bracket, below float64 resolution). The result is never worse than the scan's best point.
     """
-    c, u = _check(compute, unique_max)
-    c, u = jnp.broadcast_arrays(jnp.asarray(c, float), jnp.asarray(u, float))
-    shape = c.shape
-    log_c6 = jnp.log(c.ravel()) - math.log(6.0)
-    log_u = jnp.log(u.ravel())
+    log_c6, log_u, shape = _log_inputs(compute, unique_max)
     theta = _theta(params)
     log_n, log_loss = _solve(theta, log_c6, log_u, jnp.asarray(span, float), n_scan, n_golden)
     return _pack(log_n, log_loss, log_c6, log_u, shape)
@@ -203,11 +206,7 @@ def allocation_grid_search(
 ) -> ConstrainedOptimum:
     """Brute force: the best of `n_grid` log-spaced N over the same range as
     `constrained_optimal` (the authors' approach; a reference for tests)."""
-    c, u = _check(compute, unique_max)
-    c, u = np.broadcast_arrays(np.asarray(c, float), np.asarray(u, float))
-    shape = c.shape
-    log_c6 = jnp.log(jnp.asarray(c.ravel())) - math.log(6.0)
-    log_u = jnp.log(jnp.asarray(u.ravel()))
+    log_c6, log_u, shape = _log_inputs(compute, unique_max)
     theta = _theta(params)
     offsets = jnp.linspace(-span, span, n_grid)
 

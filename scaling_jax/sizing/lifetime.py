@@ -21,11 +21,12 @@ implicit-function-theorem derivatives (`jax.custom_jvp` on each root), so gradie
 respect to demand, prices, MFUs and law constants cost one extra elementwise pass.
 
 Bad inputs raise ``ValueError`` naming the field when they are concrete; inside ``jit`` the
-result's ``status`` says which lanes are valid (``STATUS_OK``), and only flagged lanes hold NaN.
+result's ``status`` says which lanes are valid (`LifetimeStatus.OK`); only flagged lanes hold NaN.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import math
@@ -40,7 +41,9 @@ import numpy as np
 
 from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax.laws import ChinchillaParams, chinchilla
-from scaling_jax.sizing.optimal import compute_optimal
+from scaling_jax.sizing.optimal import compute_optimal, loss_optimal, optimal_exponents
+
+from ._roots import bisect, implicit_root, safeguarded_newton
 
 Array = Any
 
@@ -50,6 +53,7 @@ __all__ = [
     "CostModel",
     "hardware",
     "cost_model",
+    "LifetimeStatus",
     "STATUS_OK",
     "STATUS_UNREACHABLE",
     "STATUS_INVALID",
@@ -73,9 +77,24 @@ PEAK_FLOPS: dict[str, dict[str, float]] = {
     "H100": {"bf16": 9.89e14, "fp16": 9.89e14, "fp8": 1.978e15, "int8": 1.978e15},
 }
 
-STATUS_OK = 0
-STATUS_UNREACHABLE = 1  # target loss <= E (or budget form: nothing to report)
-STATUS_INVALID = 2  # negative demand, MFU outside (0, 1], non-positive price, non-finite input
+
+
+class LifetimeStatus(enum.IntEnum):
+    """Per-lane outcome of the lifetime optimizers (`LifetimeOptimum.status`).
+
+    Distinct from `scaling_jax.fitting.solver.FitStatus` (per solver lane of a fit), whose
+    codes mean other things.
+    """
+
+    OK = 0
+    UNREACHABLE = 1  # target loss <= E (or budget form: nothing to report)
+    INVALID = 2  # negative demand, MFU outside (0, 1], non-positive price, non-finite input
+
+
+# The former spellings of the codes.
+STATUS_OK = LifetimeStatus.OK
+STATUS_UNREACHABLE = LifetimeStatus.UNREACHABLE
+STATUS_INVALID = LifetimeStatus.INVALID
 
 _NEWTON_ITERS = 8  # target form: monotone Newton from a left bracket; 5 suffice in tests
 _BUDGET_ITERS = 12
@@ -201,64 +220,21 @@ def lifetime_cost(N: Array, D_train: Array, cost: CostModel) -> Array:
 
 
 def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Array]:
-    """Compute-optimal (N parameters, D tokens) reaching `loss` (Sardana et al. 2024, T = 0)."""
-    A, B, E, alpha, beta = (jnp.asarray(v) for v in params)
-    delta = jnp.asarray(loss) - E
-    N = jnp.power(A * (1.0 + alpha / beta) / delta, 1.0 / alpha)
-    D = jnp.power(B * (1.0 + beta / alpha) / delta, 1.0 / beta)
-    return N, D
+    """Compute-optimal (N parameters, D tokens) reaching `loss` (Sardana et al. 2024, T = 0):
+    the closed form of `scaling_jax.sizing.loss_optimal`."""
+    alloc = loss_optimal(ChinchillaParams(*params), loss)
+    return alloc.N, alloc.D
 
 
 def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     """Loss of the compute-optimal model with `n_params` parameters (e.g. "a Chinchilla-optimal
     13B model"), using the closed form of `scaling_jax.sizing.compute_optimal`."""
-    # Invert N_opt = G·(C/6)**a for C, then read D_opt(C) from the same closed form.
-    A, B, _, alpha, beta = (jnp.asarray(v) for v in params)
-    G = jnp.power(alpha * A / (beta * B), 1.0 / (alpha + beta))
-    a = beta / (alpha + beta)
+    # Invert N_opt = G·(C/6)**a for C (G is N_opt at C = 6), then read D_opt(C).
+    p = ChinchillaParams(*(jnp.asarray(v) for v in params))
+    a, _ = optimal_exponents(p)
+    G = compute_optimal(p, 6.0).N
     compute = 6.0 * jnp.power(jnp.asarray(n_params) / G, 1.0 / a)
-    return compute_optimal(ChinchillaParams(A, B, params.E, alpha, beta), compute).loss
-
-
-def _safeguarded_newton(
-    fdf: Callable[[Array], tuple[Array, Array]], x0: Array, lo: Array, hi: Array, iters: int
-) -> Array:
-    """Root of an increasing f on [lo, hi] (f(lo) <= 0 <= f(hi)), elementwise and in lock-step.
-
-    Newton steps that leave the current bracket (or are not finite) fall back to bisection,
-    and the bracket shrinks with every sign seen, so the fixed iteration count is safe.
-    """
-
-    def body(_, state):
-        x, lo, hi = state
-        f, df = fdf(x)
-        lo = jnp.where(f < 0, x, lo)
-        hi = jnp.where(f > 0, x, hi)
-        step = x - f / df
-        ok = (step >= lo) & (step <= hi) & jnp.isfinite(step)
-        x = jnp.where(f == 0, x, jnp.where(ok, step, 0.5 * (lo + hi)))
-        return x, lo, hi
-
-    x, _, _ = jax.lax.fori_loop(0, iters, body, (x0, lo, hi))
-    return x
-
-
-def _implicit_root(residual: Callable[..., Array], solve: Callable[..., Array]):
-    """Wrap an elementwise root x*(theta) of residual(x, *theta) = 0 with IFT derivatives:
-    dx* = −(∂r/∂theta · dtheta) / (∂r/∂x), so no solver iteration is differentiated."""
-
-    @jax.custom_jvp
-    def root(*theta):
-        return solve(*theta)
-
-    @root.defjvp
-    def root_jvp(primals, tangents):
-        x = root(*primals)
-        _, r_x = jax.jvp(lambda x_: residual(x_, *primals), (x,), (jnp.ones_like(x),))
-        _, r_theta = jax.jvp(lambda *th: residual(x, *th), primals, tangents)
-        return x, -r_theta / r_x
-
-    return root
+    return compute_optimal(p, compute).loss
 
 
 def _target_residual(x, A, B, E, alpha, beta, loss, T):
@@ -287,10 +263,10 @@ def _target_solve(A, B, E, alpha, beta, loss, T):
         s = e1 + e2
         return log_delta - m - jnp.log(s), beta + e2 / s
 
-    return _safeguarded_newton(fdf, lo, lo, hi, _NEWTON_ITERS)
+    return safeguarded_newton(fdf, lo, lo, hi, _NEWTON_ITERS)
 
 
-_target_log_d = _implicit_root(_target_residual, _target_solve)
+_target_log_d = implicit_root(_target_residual, _target_solve)
 
 
 def _budget_residual(x, A, B, E, alpha, beta, F, T):
@@ -322,10 +298,10 @@ def _budget_solve(A, B, E, alpha, beta, F, T):
         f = K + (alpha - 1.0) * jnp.logaddexp(z, log_2t) + (beta + 1.0) * x
         return f, (alpha - 1.0) * share + beta + 1.0
 
-    return _safeguarded_newton(fdf, x0, lo, hi, _BUDGET_ITERS)
+    return safeguarded_newton(fdf, x0, lo, hi, _BUDGET_ITERS)
 
 
-_budget_log_d = _implicit_root(_budget_residual, _budget_solve)
+_budget_log_d = implicit_root(_budget_residual, _budget_solve)
 
 
 # --------------------------------------------------------------------------- results
@@ -356,7 +332,7 @@ class LifetimeOptimum(NamedTuple):
       train_flops, inference_flops, total_flops: 6·N·D_tr, 2·N·T and their sum (FLOPs).
       total_cost: lifetime $ under the cost model, or None for the FLOPs objective.
       baseline: the Chinchilla-style model of the same loss (`LifetimeBaseline`).
-      status: `STATUS_OK` where the lane is valid; other lanes hold NaN.
+      status: `LifetimeStatus.OK` where the lane is valid; other lanes hold NaN.
     """
 
     N: Array
@@ -378,8 +354,8 @@ class LifetimeOptimum(NamedTuple):
 
     @property
     def reachable(self) -> Array:
-        """True where the lane solved (status == STATUS_OK)."""
-        return jnp.asarray(self.status) == STATUS_OK
+        """True where the lane solved (status == LifetimeStatus.OK)."""
+        return jnp.asarray(self.status) == LifetimeStatus.OK
 
     @property
     def flops_savings(self) -> Array:
@@ -565,7 +541,7 @@ def _finish(p, N, D, loss, loss_out, T, T_eff, cost, status) -> LifetimeOptimum:
     `p` and `loss` are the sanitized inputs (finite everywhere, so gradients stay clean);
     `loss_out` is the loss reported.
     """
-    ok = status == STATUS_OK
+    ok = status == LifetimeStatus.OK
     N_ch, D_ch = chinchilla_style(p, loss)
     nan = jnp.nan
 
@@ -614,8 +590,9 @@ def lifetime_optimal(
     `params`; jit/vmap/grad-able (implicit derivatives through the root).
 
     With ``validate`` (default) concrete bad inputs raise ``ValueError`` naming the field;
-    traced inputs are never checked in Python: lanes with loss <= E get
-    ``status == STATUS_UNREACHABLE``, other invalid lanes ``STATUS_INVALID``, and NaN there only.
+    traced inputs are never checked in Python: lanes with loss <= E get status
+    `LifetimeStatus.UNREACHABLE`, other invalid lanes `LifetimeStatus.INVALID`, and NaN there
+    only.
     """
     if validate:
         _validate_params(params)
@@ -632,8 +609,12 @@ def _lifetime_core(params, loss, T, T_eff, cost) -> LifetimeOptimum:
     if cost is not None:
         valid = valid & _cost_flags(cost)
     reachable = loss > jnp.asarray(params.E)
-    status = jnp.where(valid, jnp.where(reachable, STATUS_OK, STATUS_UNREACHABLE), STATUS_INVALID)
-    ok = status == STATUS_OK
+    status = jnp.where(
+        valid,
+        jnp.where(reachable, LifetimeStatus.OK, LifetimeStatus.UNREACHABLE),
+        LifetimeStatus.INVALID,
+    )
+    ok = status == LifetimeStatus.OK
     p, loss_s, T_s = _sanitize(params, loss, T_eff, ok)
     x = _target_log_d(*(jnp.asarray(v, dtype=float) for v in p), loss_s, T_s)
     D = jnp.exp(x)
@@ -673,8 +654,8 @@ def _budget_core(params, budget, T, T_eff, cost) -> LifetimeOptimum:
     valid = valid & jnp.isfinite(T) & (T >= 0)
     if cost is not None:
         valid = valid & _cost_flags(cost)
-    status = jnp.where(valid, STATUS_OK, STATUS_INVALID)
-    ok = status == STATUS_OK
+    status = jnp.where(valid, LifetimeStatus.OK, LifetimeStatus.INVALID)
+    ok = status == LifetimeStatus.OK
     p, _, T_s = _sanitize(params, jnp.asarray(3.0), T_eff, ok)
     F_s = jnp.where(ok, F, 1e21)
     x = _budget_log_d(*(jnp.asarray(v, dtype=float) for v in p), F_s, T_s)
@@ -683,7 +664,7 @@ def _budget_core(params, budget, T, T_eff, cost) -> LifetimeOptimum:
     loss = chinchilla(p, N, D)
     status = jnp.broadcast_to(status, N.shape).astype(jnp.int32)
     return _finish(
-        p, N, D, loss, jnp.where(status == STATUS_OK, loss, jnp.nan), T, T_eff, cost, status
+        p, N, D, loss, jnp.where(status == LifetimeStatus.OK, loss, jnp.nan), T, T_eff, cost, status
     )
 
 
@@ -713,9 +694,10 @@ def lifetime_optimal_general(
     on the 2×2 KKT system (needs second derivatives of `loss_fn`).
 
     Returns a `LifetimeOptimum` (``total_cost`` None) whose ``baseline`` is the same law's
-    compute-optimal model of the same loss (the T = 0 solution). ``status`` is `STATUS_OK`,
-    `STATUS_UNREACHABLE` (no N within `n_bounds` reaches `loss`, or the optimum sits on a
-    bound of `d_bounds`) or `STATUS_INVALID`; values are NaN where not OK.
+    compute-optimal model of the same loss (the T = 0 solution). ``status`` is
+    `LifetimeStatus.OK`, `LifetimeStatus.UNREACHABLE` (no N within `n_bounds` reaches `loss`,
+    or the optimum sits on a bound of `d_bounds`) or `LifetimeStatus.INVALID`; values are NaN
+    where not OK.
 
     The old form ``lifetime_optimal_general(loss_fn, params, loss, T) -> (N, D, status)``
     still works for one release, with a DeprecationWarning.
@@ -806,7 +788,7 @@ def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
 
         f_lo, _ = fdf(jnp.asarray(y_lo))
         f_hi, _ = fdf(jnp.asarray(y_hi))
-        y = _safeguarded_newton(
+        y = safeguarded_newton(
             fdf, jnp.asarray(y_lo), jnp.asarray(y_lo), jnp.asarray(y_hi), inner_iters
         )
         return jnp.where(f_lo > 0, y_lo, y), f_hi >= 0  # (log N, feasible)
@@ -819,13 +801,12 @@ def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
         return jnp.where(feasible, share - lx / ly, -1.0)
 
     def solve(theta, target, T):
-        def body(_, lohi):
-            lo, hi = lohi
-            mid = 0.5 * (lo + hi)
-            s = slope(theta, target, T, mid)
-            return jnp.where(s < 0, mid, lo), jnp.where(s < 0, hi, mid)
-
-        lo, hi = jax.lax.fori_loop(0, outer_iters, body, (jnp.asarray(x_lo), jnp.asarray(x_hi)))
+        lo, hi = bisect(
+            lambda mid: slope(theta, target, T, mid) < 0,
+            jnp.asarray(x_lo),
+            jnp.asarray(x_hi),
+            outer_iters,
+        )
         x = 0.5 * (lo + hi)
         y, feasible = log_n(theta, target, x)
         interior = (x > x_lo + 1e-6) & (x < x_hi - 1e-6) & (y > y_lo) & (y < y_hi)
@@ -858,9 +839,11 @@ def _general_lane(loss_fn, treedef, bounds, inner_iters, outer_iters):
         _, feasible = solve(jax.lax.stop_gradient(theta), target, T_s)
         z = optimum(theta, target, T_s)
         status = jnp.where(
-            valid, jnp.where(feasible, STATUS_OK, STATUS_UNREACHABLE), STATUS_INVALID
+            valid,
+            jnp.where(feasible, LifetimeStatus.OK, LifetimeStatus.UNREACHABLE),
+            LifetimeStatus.INVALID,
         )
-        ok = status == STATUS_OK
+        ok = status == LifetimeStatus.OK
         return (
             jnp.where(ok, jnp.exp(z[1]), jnp.nan),
             jnp.where(ok, jnp.exp(z[0]), jnp.nan),

@@ -30,7 +30,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
+from scaling_jax.flops import PF_DAY_FLOPS
 from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
+
+from ._roots import bisect, bracketed_root
 
 Array = Any
 LossFn = Callable[[Any, Array, Array], Array]
@@ -50,7 +53,6 @@ __all__ = [
     "PF_DAY_FLOPS",
 ]
 
-PF_DAY_FLOPS = 8.64e19  # 1 petaflop/s-day in FLOPs (Kaplan et al. 2020)
 _LOG6 = math.log(6.0)
 
 
@@ -176,13 +178,8 @@ def _argmin(loss_fn, flops_fn, iters, token_iters, params, log_c, x_lo, x_hi):
         y = _log_tokens(flops_fn, x, log_c, token_iters)
         return _residual(loss_fn, flops_fn, jnp.stack([x, y]), params, log_c)[1]
 
-    def step(_, bracket):
-        lo, hi = bracket
-        mid = 0.5 * (lo + hi)
-        rising = slope_sign(mid) > 0  # loss increasing in N here: the optimum lies left
-        return jnp.where(rising, lo, mid), jnp.where(rising, mid, hi)
-
-    lo, hi = jax.lax.fori_loop(0, iters, step, (x_lo, x_hi))
+    # Where the loss rises in N along the curve the optimum lies left; otherwise right.
+    lo, hi = bisect(lambda mid: ~(slope_sign(mid) > 0), x_lo, x_hi, iters)
     x = 0.5 * (lo + hi)
     return jnp.stack([x, _log_tokens(flops_fn, x, log_c, token_iters)])
 
@@ -296,29 +293,6 @@ def loss_optimal(params: ChinchillaParams, loss: Array) -> Allocation:
     N = jnp.power(A * (1.0 + alpha / beta) / gap, 1.0 / alpha)
     D = jnp.power(B * (1.0 + beta / alpha) / gap, 1.0 / beta)
     return Allocation(N, D, 6.0 * N * D, jnp.asarray(loss, dtype=float) + 0.0 * N)
-
-
-def _root_1d(g: Callable[[Array], Array], lo: Array, hi: Array, iters: int = 100) -> Array:
-    """Root of a monotone scalar g on [lo, hi] (vectorized bisection); NaN without a sign change.
-
-    A final Newton step from the stop_gradient'ed bisection point makes derivatives exact to
-    first order (implicit function theorem) without differentiating through the loop.
-    """
-    g_lo = g(lo)
-    increasing = g_lo < 0
-
-    def step(_, bracket):
-        a, b = bracket
-        mid = 0.5 * (a + b)
-        go_right = (g(mid) < 0) == increasing
-        return jnp.where(go_right, mid, a), jnp.where(go_right, b, mid)
-
-    a, b = jax.lax.fori_loop(0, iters, step, (lo, hi))
-    r = jax.lax.stop_gradient(0.5 * (a + b))
-    val, slope = jax.jvp(g, (r,), (jnp.ones_like(r),))
-    r = r - val / slope
-    ok = jnp.sign(g_lo) != jnp.sign(g(hi))
-    return jnp.where(ok, r, jnp.nan)
 
 
 _LOG_RANGE = (0.0, 250.0)  # search interval for log N and log D (1 … e^250)
@@ -438,16 +412,16 @@ def allocation(
 
     x_opt = jnp.log(n_opt)
     lo, hi = (jnp.zeros_like(x_opt), x_opt) if branch == "small" else (x_opt, log_c)
-    x = _root_1d(on_curve, lo, hi)
+    x = bracketed_root(on_curve, lo, hi)
     return finish(jnp.exp(x), jnp.exp(_log_tokens(flops_fn, x, log_c, 20)))
 
 
 def _vectorized_root(
     g: Callable[[Array], Array], like: Array, lo: float, hi: float, iters: int = 100
 ) -> Array:
-    """`_root_1d` on a bracket [lo, hi] broadcast to the shape of `like`."""
+    """`bracketed_root` on a bracket [lo, hi] broadcast to the shape of `like`."""
     like = jnp.asarray(like, dtype=float)
-    return _root_1d(g, jnp.full_like(like, lo), jnp.full_like(like, hi), iters)
+    return bracketed_root(g, jnp.full_like(like, lo), jnp.full_like(like, hi), iters)
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,13 +78,14 @@ from ._derived import derived_quantities, exponents, predicted_loss, tokens_per_
 from ._intervals import bca_interval, percentile_interval
 from ._memory import estimate_memory, plan_chunks
 from ._result import BootstrapResult
-from ._schemes import SCHEMES, resample_weights
+from ._schemes import SCHEMES, resample_weights, residual_offsets
 
 __all__ = [
     "bootstrap",
     "BootstrapResult",
     "load_bootstrap",
     "resample_weights",
+    "residual_offsets",
     "estimate_memory",
     "plan_chunks",
     "derived_quantities",

@@ -8,16 +8,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from scaling_jax.laws import ChinchillaParams, Law, law_loss_fn
-from scaling_jax.sizing.optimal import compute_optimal
+from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
+from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
 
 Array = Any
 
 
-def exponents(params: Any) -> tuple[Array, Array]:
-    """a_N = beta/(alpha+beta) (N_opt ~ C^a_N) and b_D = alpha/(alpha+beta) (D_opt ~ C^b_D)."""
-    total = params.alpha + params.beta
-    return params.beta / total, params.alpha / total
+# a_N = beta/(alpha+beta) (N_opt ~ C^a_N) and b_D = alpha/(alpha+beta) (D_opt ~ C^b_D).
+exponents = optimal_exponents
 
 
 def tokens_per_param(params: Any, compute: Array) -> Array:
@@ -34,8 +32,7 @@ def predicted_loss(params: Any, N: Array, D: Array) -> Array:
         leaf = jnp.asarray(leaf)
         return leaf.reshape(leaf.shape[:1] + (1,) * N.ndim)
 
-    A, B, E, alpha, beta = (expand(v) for v in params)
-    return E + A / jnp.power(N[None], alpha) + B / jnp.power(D[None], beta)
+    return chinchilla(ChinchillaParams(*(expand(v) for v in params)), N[None], D[None])
 
 
 def derived_quantities(

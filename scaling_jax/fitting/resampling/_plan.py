@@ -22,7 +22,6 @@ from scaling_jax.fitting.objective import FitData, make_objective
 from scaling_jax.fitting.options import (
     constrained_law,
     fit_options,
-    make_loss_objective,
     prepare_runs,
 )
 from scaling_jax.fitting.solver import SolverOptions
@@ -31,7 +30,7 @@ from scaling_jax.laws import Law, get_law
 from .. import multihost
 from ._checkpoint import FORMAT, array_hash, check_manifest, data_hash, done_chunks
 from ._memory import plan_chunks
-from ._schemes import SCHEMES, groups_of, resample_weights, residual_draw, residual_objective
+from ._schemes import SCHEMES, groups_of, resample_weights, residual_offsets
 
 Array = Any
 
@@ -230,19 +229,15 @@ def make_job(
                 "scheme='residual' supports the default objective (loss='huber_log', "
                 "asymmetric=1); use scheme='points' or 'groups' with other fit options"
             )
-        objective = residual_objective(law.log_loss)
+        objective = make_objective(law.log_loss, lane="offset")
         fitted = np.asarray(base_law.log_loss(jnp.asarray(full.theta), fdata.features), np.float64)
         resid = np.log(runs.loss) - fitted
 
         def lane_row(i: int) -> np.ndarray:
-            return -resid + resid[residual_draw(n_pts, i, seed)]
+            return residual_offsets(resid, i, seed)
 
     else:
-        objective = (
-            make_objective(law.log_loss)
-            if fopts.default_objective
-            else make_loss_objective(law.log_loss, fopts.loss, fopts.asymmetric)
-        )
+        objective = make_objective(law.log_loss, fopts.loss, fopts.asymmetric)
 
         def lane_row(i: int) -> np.ndarray:
             return resample_weights(n_pts, i, seed, scheme, groups)

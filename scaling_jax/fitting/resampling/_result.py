@@ -14,7 +14,7 @@ import numpy as np
 
 from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
 from scaling_jax.data import Runs, runs_from_json, runs_to_json
-from scaling_jax.fitting.solver import Status
+from scaling_jax.fitting.solver import FitStatus
 from scaling_jax.laws import Law, saved_law
 
 from ._checkpoint import FORMAT
@@ -32,7 +32,7 @@ class BootstrapResult:
       indices: (R,) resample ids (resample i depends only on (seed, i)).
       theta: (R, k) best point per resample, fit coordinates.
       objective: (R,) its summed Huber objective; grad_norm: (R,) max |gradient| there.
-      status: (R,) `solver.Status` code of the winning lane's L-BFGS run.
+      status: (R,) `FitStatus` code of the winning lane's L-BFGS run.
       n_basin: (R,) lanes of that resample ending within ``basin_rtol`` of its best.
       n_eval: (R,) objective evaluations spent on the resample (all its lanes).
       theta_hat: (k,) full-data fit; objective_hat its objective.
@@ -172,7 +172,7 @@ class BootstrapResult:
 
     def status_counts(self) -> dict[str, int]:
         codes, counts = np.unique(self.status, return_counts=True)
-        return {Status.name(c): int(n) for c, n in zip(codes, counts, strict=True)}
+        return {FitStatus.label(c): int(n) for c, n in zip(codes, counts, strict=True)}
 
     def summary(self, level: float = 0.95, budgets: Sequence[float] = (5.76e23,)) -> str:
         """Readable summary: estimates, standard errors, intervals, derived quantities."""

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from scaling_jax.fitting.objective import make_objective
-from scaling_jax.fitting.solver import Status, polish, solve_starts
+from scaling_jax.fitting.solver import FitStatus, polish, solve_starts
 
 from ._checkpoint import chunk_path, save_npz_atomic
 from ._plan import Job, SolvePlan
@@ -69,7 +69,7 @@ def solve_chunk(
             )
             # A lane the Newton finish improved is converged only if the finish converged.
             pol_status = np.where(
-                pol.converged.reshape(n_res, n_pol), Status.CONVERGED, Status.MAX_ITERATIONS
+                pol.converged.reshape(n_res, n_pol), FitStatus.CONVERGED, FitStatus.MAX_ITERATIONS
             )
             status[r_idx, top] = np.where(better, pol_status, status[r_idx, top])
     best = np.argmin(f, axis=1)

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax.data import Runs
-from scaling_jax.fitting.objective import FitData, huber
 
 Array = Any
 
@@ -48,16 +45,12 @@ def residual_draw(n_points: int, index: int, seed: int) -> np.ndarray:
     return rng.integers(0, n_points, n_points)
 
 
-RESIDUAL_OBJECTIVES: dict[Any, Callable[..., Array]] = {}
+def residual_offsets(resid: np.ndarray, index: int, seed: int) -> np.ndarray:
+    """Log-loss offsets (n,) of residual-bootstrap resample `index`.
 
-
-def residual_objective(log_loss_fn: Callable[..., Array]) -> Callable[..., Array]:
-    """Objective whose per-lane data is a log-loss offset (residual bootstrap); one per law."""
-    if log_loss_fn not in RESIDUAL_OBJECTIVES:
-
-        def objective(theta: Array, data: FitData, offset: Array) -> Array:
-            residual = log_loss_fn(theta, data.features) - (data.log_loss + offset)
-            return jnp.sum(data.weights * huber(residual, data.delta))
-
-        RESIDUAL_OBJECTIVES[log_loss_fn] = objective
-    return RESIDUAL_OBJECTIVES[log_loss_fn]
+    The resampled data are y* = fitted + r[idx] with r = y - fitted the full-data log
+    residuals and idx drawn with replacement, so the offset added to y is r[idx] - r (the
+    objective's ``lane="offset"``). Depends only on (seed, index).
+    """
+    resid = np.asarray(resid, np.float64)
+    return -resid + resid[residual_draw(len(resid), index, seed)]

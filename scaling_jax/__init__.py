@@ -1,9 +1,11 @@
 """scaling_jax: neural scaling laws, fitted fast and faithfully in JAX.
 
-Importing scaling_jax enables JAX's float64 mode (``jax.config.update("jax_enable_x64",
-True)``): fits run in float64 by default. Pass ``dtype="float32"`` to `fit` to trade accuracy
-for speed explicitly; a float64 fit with x64 switched off raises instead of silently running in
-float32.
+Importing scaling_jax changes nothing global: JAX's ``jax_enable_x64`` and matplotlib's
+backend stay as they were. Fits, bootstraps and the sizing optimizers run in float64 all the
+same: each public call scopes JAX's x64 mode to itself (``jax.enable_x64``), and when x64 is
+off in the caller their JAX results come back as float64 NumPy arrays (see
+`scaling_jax._precision`). Pass ``dtype="float32"`` to `fit` to trade accuracy for speed
+explicitly.
 
 The names in ``__all__`` are the public API. Subpackages stay reachable as attributes for the
 rest: `laws`, `fitting`, `sizing`, `presets`, `flops`, `data`, `synthetic`. Names that used to
@@ -17,14 +19,10 @@ import importlib
 import warnings
 from typing import Any
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
-from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: E402, F401
-from .benchmark import bench  # noqa: E402
-from .data import Runs, load_runs  # noqa: E402
-from .fitting import (  # noqa: E402
+from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: F401
+from .benchmark import bench
+from .data import Runs, load_runs
+from .fitting import (
     BootstrapResult,
     FitResult,
     bootstrap,
@@ -35,8 +33,8 @@ from .fitting import (  # noqa: E402
     load_bootstrap,
     predict,
 )
-from .flops import Architecture, training_flops  # noqa: E402
-from .laws import (  # noqa: E402
+from .flops import Architecture, training_flops
+from .laws import (
     ChinchillaParams,
     DataConstrainedParams,
     KaplanNDParams,
@@ -44,7 +42,7 @@ from .laws import (  # noqa: E402
     custom_law,
     validate_law,
 )
-from .sizing import (  # noqa: E402
+from .sizing import (
     FRONTIERS,
     Allocation,
     CostModel,
@@ -60,8 +58,8 @@ from .sizing import (  # noqa: E402
     lifetime_intervals,
     lifetime_optimal,
 )
-from .sizing.design import design  # noqa: E402
-from .synthetic import synthetic_runs  # noqa: E402
+from .sizing.design import design
+from .synthetic import synthetic_runs
 
 __all__ = [
     # data

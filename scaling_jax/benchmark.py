@@ -33,6 +33,7 @@ import jax
 import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting import resampling
 from scaling_jax.fitting.multistart import FitResult, fit
@@ -387,6 +388,7 @@ def _check_count(name: str, value: Any) -> int | None:
     return int(value)
 
 
+@float64_call
 def bench(
     data: Any = None,
     *,

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
+from scaling_jax._precision import float64_call
+
 Array = Any
 
 __all__ = [
@@ -77,6 +79,7 @@ CHINCHILLA_70B = Architecture(80, 8192, 64, 128, 4 * 8192, 32000, 2048)
 GOPHER_280B = Architecture(80, 16384, 128, 128, 4 * 16384, 32000, 2048)
 
 
+@float64_call
 def training_flops(N: Array, D: Array) -> Array:
     """Training FLOPs ≈ 6·N·D for N parameters and D tokens (forward 2N + backward 4N)."""
     return 6.0 * jnp.asarray(N) * jnp.asarray(D)

@@ -15,6 +15,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.laws import ChinchillaParams, chinchilla
 
@@ -77,6 +78,7 @@ def chinchilla_design(
     return N, D
 
 
+@float64_call
 def synthetic_runs(
     params: ChinchillaParams,
     n_runs: int = 245,
@@ -129,6 +131,7 @@ def synthetic_runs(
 # IsoFLOP runs and training curves from a known law (IsoFLOP tests, notebook, demos).
 
 
+@float64_call
 def synthetic_isoflop_runs(
     params: Any,
     budgets: Array,
@@ -157,6 +160,7 @@ def synthetic_isoflop_runs(
     return {"N": N, "D": D, "compute": C, "loss": loss}
 
 
+@float64_call
 def synthetic_training_curves(
     params: Any,
     sizes: Array,

@@ -35,6 +35,15 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+def _configure_process() -> None:
+    """Settings for the command's own process (the library itself changes nothing global):
+    float64 JAX everywhere, and a file-only matplotlib backend unless one is chosen."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
 def _enable_compilation_cache() -> None:
     import jax
 
@@ -81,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # argparse: --help, --version, or a bad option (code 2)
         return int(stop.code or 0) if not isinstance(stop.code, str) else 2
     args.argv = argv  # a command can re-run itself (``bootstrap --processes N``)
+    _configure_process()
     _enable_compilation_cache()
     try:
         return int(args.func(args) or 0)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data
 from scaling_jax.fitting.objective import make_objective
@@ -278,6 +279,7 @@ def _residual_bootstrap(
     return lo, hi
 
 
+@float64_call
 def compare_laws(
     data: Any,
     laws: Sequence[str | Law] = ("chinchilla", "kaplan"),

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.fitting.objective import huber
 from scaling_jax.fitting.resampling import resample_weights
@@ -324,6 +325,7 @@ def _best_per_metric(objective: np.ndarray, owner: np.ndarray, n_metrics: int) -
     return best
 
 
+@float64_call
 def fit_links(
     data: Any,
     metrics: Any = None,

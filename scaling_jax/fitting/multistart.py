@@ -30,6 +30,7 @@ import numpy as np
 
 from scaling_jax._io import json_float, write_json_atomic
 from scaling_jax._padding import pad_points, padded_length
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, as_runs, check_enough_points, runs_from_json, runs_to_json
 from scaling_jax.diagnostics import Diagnostic, diagnostics_from_json, format_diagnostics
 from scaling_jax.fitting.fit_checks import fit_diagnostics
@@ -270,6 +271,7 @@ class FitResult:
         return cls.from_dict(json.loads(Path(path).read_text()), law)
 
 
+@float64_call
 def _float_params(law: Law, theta: np.ndarray) -> Any:
     """The law's natural-parameter NamedTuple at `theta`, leaves as Python floats."""
     params = _to_params(law.to_params, np.asarray(theta))
@@ -349,15 +351,16 @@ def _resolve_dtype(dtype: Any) -> Any:
     dt = jnp.dtype(dtype)
     if dt == jnp.float64 and not jax.config.jax_enable_x64:
         raise RuntimeError(
-            "float64 fitting needs JAX's x64 mode, which is off: call "
-            "jax.config.update('jax_enable_x64', True) before creating arrays "
-            "(importing scaling_jax does this), or pass dtype='float32' explicitly"
+            "float64 fitting needs JAX's x64 mode, which is off in this thread: call "
+            "scaling_jax's public functions (each enables it for its own call), wrap the call "
+            "in `with jax.enable_x64(True):`, or pass dtype='float32' explicitly"
         )
     if dt not in (jnp.float32, jnp.float64):
         raise ValueError(f"dtype={dtype!r}: use 'float64' (default) or 'float32'")
     return dt
 
 
+@float64_call
 def fit(
     data: Any,
     law: str | Law = "chinchilla",

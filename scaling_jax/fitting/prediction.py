@@ -36,6 +36,7 @@ import numpy as np
 from jax.scipy.special import betainc
 
 from scaling_jax._io import json_float, read_json, write_bytes_atomic, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, runs_from_json
 from scaling_jax.fitting.objective import FitData
 from scaling_jax.fitting.options import (
@@ -298,6 +299,7 @@ def _options_of(result: Any) -> dict[str, Any]:
     return dict(opts)
 
 
+@float64_call
 def predict(
     result: Any,
     N: Any,

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._precision import float64_call
+
 from ._law import Law
 
 Array = Any
@@ -26,6 +28,7 @@ def _identifier(name: str) -> str:
     return cleaned if cleaned[0].isalpha() else f"L{cleaned}"
 
 
+@float64_call
 def custom_law(
     name: str,
     fn: Callable[[Any, Mapping[str, Array]], Array],

@@ -218,8 +218,9 @@ def data_constrained_law(
     feats = ("N", "D", "U")
     if frozen_base is not None:
         base = ChinchillaParams(*(float(v) for v in ChinchillaParams(*frozen_base[:5])))
-        # numpy, not jnp: building the law at import must not start a JAX backend (a
-        # multi-process run calls jax.distributed.initialize after importing scaling_jax).
+        # NumPy float64, not jnp: building the law at import must start no JAX backend (a
+        # multi-process run calls jax.distributed.initialize after importing scaling_jax), and
+        # a JAX constant made here would be float32 when x64 is off.
         base_theta = np.asarray(
             [math.log(base.A), math.log(base.B), math.log(base.E), base.alpha, base.beta]
         )

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._precision import float64_call
+
 from .._padding import pad_points, padded_length
 from ._law import Law
 from .chinchilla import CHINCHILLA
@@ -80,6 +82,7 @@ def _raised(law: Law, err: Exception) -> ValueError:
     )
 
 
+@float64_call
 def validate_law(law: str | Law, runs: Any, theta: Any = None) -> int:
     """Check that `law` can be fitted to `runs`; raise a clear ValueError if not.
 

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.laws import (
     DATA_CONSTRAINED,
     DataConstrainedParams,
@@ -97,6 +98,7 @@ def _log_loss_at(theta: Array, log_n: Array, log_c6: Array, log_u_max: Array) ->
     return data_constrained_log_loss(theta, jnp.exp(log_n), jnp.exp(log_d), jnp.exp(log_u))
 
 
+@float64_call
 def capped_loss(params: DataConstrainedParams, N: Array, compute: Array, unique_max: Array):
     """Loss (nats/token) of N parameters trained with `compute` FLOPs (D = C / (6N)) when at
     most `unique_max` unique tokens exist (U = min(D, unique_max))."""
@@ -174,6 +176,7 @@ def _pack(log_n: Array, log_loss: Array, log_c6: Array, log_u: Array, shape) -> 
     return ConstrainedOptimum(*(x.reshape(shape) for x in out))
 
 
+@float64_call
 def constrained_optimal(
     params: DataConstrainedParams,
     compute: Array,
@@ -196,6 +199,7 @@ def constrained_optimal(
     return _pack(log_n, log_loss, log_c6, log_u, shape)
 
 
+@float64_call
 def allocation_grid_search(
     params: DataConstrainedParams,
     compute: Array,

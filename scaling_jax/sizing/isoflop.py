@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 
 # The synthetic generators live in `scaling_jax.synthetic`; importable from here as before.
 from scaling_jax.synthetic import synthetic_isoflop_runs, synthetic_training_curves
@@ -108,6 +109,7 @@ class PowerLawFit:
         return self.coef * jnp.power(jnp.asarray(compute, dtype=float), self.exponent)
 
 
+@float64_call
 def fit_power_law(compute: Array, y: Array, weights: Array | None = None) -> PowerLawFit:
     """Fit y = coef·C**exponent (log-log weighted least squares); needs ≥ 2 points."""
     lc = np.log(np.asarray(compute, dtype=float))
@@ -310,6 +312,7 @@ def _cubic_minimum(c: np.ndarray, lo: float, hi: float) -> float:
     return best
 
 
+@float64_call
 def isoflop_fit(
     runs: Any = None,
     *,
@@ -559,6 +562,7 @@ def _has(source: Any, col: str) -> bool:
 # Approach 1.
 
 
+@float64_call
 def envelope_fit(
     curves: Any = None,
     *,

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.sizing.optimal import compute_optimal, loss_optimal, optimal_exponents
 
@@ -199,12 +200,14 @@ def effective_inference_tokens(cost: CostModel) -> Array:
     return cost.serve.cost_per_flop * per_token / cost.train_cost_per_flop
 
 
+@float64_call
 def lifetime_flops(N: Array, D_train: Array, inference_tokens: Array) -> Array:
     """Lifetime FLOPs 6·N·D_tr (training) + 2·N·T (inference) for N parameters."""
     N = jnp.asarray(N)
     return 6.0 * N * jnp.asarray(D_train) + 2.0 * N * jnp.asarray(inference_tokens)
 
 
+@float64_call
 def lifetime_cost(N: Array, D_train: Array, cost: CostModel) -> Array:
     """Lifetime dollars: training on `cost.train` plus prefill and decode on `cost.serve`."""
     N = jnp.asarray(N)
@@ -226,6 +229,7 @@ def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Arra
     return alloc.N, alloc.D
 
 
+@float64_call
 def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     """Loss of the compute-optimal model with `n_params` parameters (e.g. "a Chinchilla-optimal
     13B model"), using the closed form of `scaling_jax.sizing.compute_optimal`."""
@@ -574,6 +578,7 @@ def _sanitize(params, loss, T_eff, ok):
 _SAFE = (400.0, 400.0, 1.7, 0.34, 0.28)
 
 
+@float64_call
 def lifetime_optimal(
     params: ChinchillaParams,
     loss: Array,
@@ -625,6 +630,7 @@ def _lifetime_core(params, loss, T, T_eff, cost) -> LifetimeOptimum:
     return _finish(p, N, D, loss_s, loss_out, T, T_eff, cost, status)
 
 
+@float64_call
 def lifetime_budget_optimal(
     params: ChinchillaParams,
     budget: Array,
@@ -671,6 +677,7 @@ def _budget_core(params, budget, T, T_eff, cost) -> LifetimeOptimum:
 # --------------------------------------------------------------------------- any law
 
 
+@float64_call
 def lifetime_optimal_general(
     params: Any,
     loss: Array,
@@ -903,6 +910,7 @@ class LifetimeIntervals(NamedTuple):
         return cls.from_dict(read_json(path))
 
 
+@float64_call
 def lifetime_intervals(
     samples: ChinchillaParams,
     loss: Array | None,

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.flops import PF_DAY_FLOPS
 from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
 
@@ -91,6 +92,7 @@ def _sample_axis(params: Any, compute: Array) -> tuple[Any, Array]:
     return jax.tree_util.tree_map(expand, params), compute[None]
 
 
+@float64_call
 def compute_optimal(
     params: Any,
     compute: Array,
@@ -197,6 +199,7 @@ def _argmin_jvp(loss_fn, flops_fn, iters, token_iters, primals, tangents):
     return z, -jnp.linalg.solve(J, dR)
 
 
+@float64_call
 def solve_compute_optimal(
     params: Any,
     compute: Array,
@@ -281,6 +284,7 @@ class Allocation(NamedTuple):
         return cls.from_dict(read_json(path))
 
 
+@float64_call
 def loss_optimal(params: ChinchillaParams, loss: Array) -> Allocation:
     """Cheapest (6ND) allocation reaching `loss` under the Chinchilla law (closed form).
 
@@ -298,6 +302,7 @@ def loss_optimal(params: ChinchillaParams, loss: Array) -> Allocation:
 _LOG_RANGE = (0.0, 250.0)  # search interval for log N and log D (1 … e^250)
 
 
+@float64_call
 def allocation(
     params: Any,
     *,

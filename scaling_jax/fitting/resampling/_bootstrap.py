@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.fitting.options import LOSSES
 from scaling_jax.laws import Law
@@ -17,6 +18,7 @@ from ._result import BootstrapResult
 from ._run import run_chunks, run_jackknife
 
 
+@float64_call
 def bootstrap(
     data: Any,
     law: str | Law = "chinchilla",

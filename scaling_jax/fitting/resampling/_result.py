@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, runs_from_json, runs_to_json
 from scaling_jax.fitting.solver import FitStatus
 from scaling_jax.laws import Law, saved_law
@@ -70,9 +71,10 @@ class BootstrapResult:
     @property
     def params_hat(self) -> Any:
         """Natural params of the full-data fit (floats)."""
-        p = self.law.to_params(jnp.asarray(self.theta_hat))
+        p = self._natural(self.theta_hat)
         return type(p)(*(float(v) for v in p))
 
+    @float64_call
     def _natural(self, theta: np.ndarray) -> Any:
         p = self.law.to_params(jnp.asarray(theta))
         return type(p)(*(np.asarray(v) for v in p))
@@ -132,6 +134,7 @@ class BootstrapResult:
         )
         return {k: (float(a), float(b)) for k, a, b in zip(self.natural_names, lo, hi, strict=True)}
 
+    @float64_call
     def derived(self, budgets: Any = None, points: Any = None) -> dict[str, np.ndarray]:
         """Per-resample derived quantities (see `derived_quantities`), numpy arrays (R, ...)."""
         check_budgets(budgets)
@@ -140,6 +143,7 @@ class BootstrapResult:
             for k, v in derived_quantities(self.params, budgets, points, law=self.law).items()
         }
 
+    @float64_call
     def derived_intervals(
         self,
         budgets: Any = None,

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from scaling_jax._precision import in_this_scope
 from scaling_jax.fitting.objective import make_objective
 from scaling_jax.fitting.solver import FitStatus, polish, solve_starts
 
@@ -107,8 +108,10 @@ def _run_on_devices(chunks: list[int], devs: list[Any], run: Callable) -> None:
         for c in per_device[d]:
             run(c, mesh.devices[d])
 
+    # Worker threads do not inherit this thread's scoped x64 setting: carry it over.
+    scoped = in_this_scope(worker)
     with concurrent.futures.ThreadPoolExecutor(len(devs)) as pool:
-        for fut in [pool.submit(worker, d) for d in range(len(devs))]:
+        for fut in [pool.submit(scoped, d) for d in range(len(devs))]:
             fut.result()
 
 

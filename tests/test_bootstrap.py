@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import scaling_jax as sj
 from scaling_jax.fitting import resampling as bs
 from scaling_jax.laws import ChinchillaParams, chinchilla_grid
 from scaling_jax.presets import CHINCHILLA_2022
+from scaling_jax.sizing import optimal_exponents
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = chinchilla_grid()[::150]  # 30 starts: a 1/150 subsample keeps compiles and runs short
@@ -461,3 +463,11 @@ def test_notebook_runs_with_small_settings(tmp_path):
     client.execute()
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "bootstrap SE" in text and "tokens per parameter" in text
+    # The allocation exponent the notebook prints: Epoch AI's refit on their data (alpha =
+    # 0.3478, beta = 0.3658 give a = 0.5126), or the generating law of the synthetic runs.
+    line = next(s for s in text.splitlines() if s.startswith("N_opt ~ C^a: a = "))
+    a_est, a_low, a_high = (float(v) for v in re.findall(r"[-+]?\d*\.\d+", line)[-3:])
+    has_data = "Epoch AI extraction" in text
+    a_ref = 0.3658 / (0.3478 + 0.3658) if has_data else float(optimal_exponents(CHINCHILLA_2022)[0])
+    assert a_est == pytest.approx(a_ref, abs=2e-3 if has_data else 0.02)
+    assert a_low <= a_est <= a_high

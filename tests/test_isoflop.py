@@ -23,9 +23,7 @@ def test_approach2_recovers_exponents(p):
     assert res.d_fit.exponent == pytest.approx(b, abs=1e-6)
     # The parabola in log N is only an approximation: the vertex is biased by a constant factor.
     np.testing.assert_allclose(res.n_opt, compute_optimal(p, res.compute).N, rtol=0.03)
-    noisy = iso.isoflop_fit(
-        synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3)
-    )
+    noisy = iso.isoflop_fit(synthetic_isoflop_runs(p, BUDGETS, per_budget=9, noise=0.003, seed=3))
     assert abs(noisy.n_fit.exponent - a) < 4 * noisy.n_fit.exponent_stderr + 0.01
     assert np.all(np.isfinite(noisy.log_n_opt_stderr) & (noisy.log_n_opt_stderr > 0))
 
@@ -52,9 +50,7 @@ def _one_budget(runs):
 
 
 def test_inputs_csv_dataframe_and_d_column(tmp_path):
-    runs = synthetic_isoflop_runs(
-        CHINCHILLA_2022, BUDGETS[:4], per_budget=7, noise=0.002, seed=1
-    )
+    runs = synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:4], per_budget=7, noise=0.002, seed=1)
     ref = iso.isoflop_fit(runs)
     path = tmp_path / "runs.csv"
     cols = ["params", "tokens", "flops", "loss"]
@@ -204,6 +200,21 @@ def test_notebook_executes():
     nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
+    text = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    # The exponents the notebook recovers: approaches 1 and 2 close to the closed form of the
+    # law that generated the runs.
+    a_true = float(optimal_exponents(EPOCH_2024)[0])
+    assert f"true exponents: N_opt ∝ C^{a_true:.4f}" in text
+    found = {
+        line.split(" a = ")[0].strip(): float(line.split(" a = ")[1].split()[0])
+        for line in text.splitlines()
+        if " a = " in line and line.startswith(("approach", "closed"))
+    }
+    assert found["closed form of the true law"] == pytest.approx(a_true, abs=5e-4)
+    assert found["approach 2 (ours)"] == pytest.approx(a_true, abs=0.01)
+    assert found["approach 1 (ours)"] == pytest.approx(a_true, abs=0.02)
 
 
 def test_binning_messy_budgets_drops_and_cubic():
@@ -211,7 +222,7 @@ def test_binning_messy_budgets_drops_and_cubic():
     budgets recovers the exponent; a budget with too few runs is dropped and reported."""
     p = CHINCHILLA_2022
     a, _ = (float(v) for v in optimal_exponents(p))
-    runs = iso.synthetic_isoflop_runs(p, BUDGETS, per_budget=9)
+    runs = synthetic_isoflop_runs(p, BUDGETS, per_budget=9)
     jitter = np.exp(np.random.default_rng(0).uniform(-0.15, 0.15, runs["compute"].size))
     messy = {k: v.copy() for k, v in runs.items()}
     messy["compute"] = runs["compute"] * jitter
@@ -239,7 +250,7 @@ def test_binning_messy_budgets_drops_and_cubic():
     assert cubic.n_fit.exponent == pytest.approx(a, abs=0.01)
     # The cubic's vertex is closer to the law's optimum than the parabola's (the profile is
     # asymmetric in log N).
-    exact = np.asarray(compute_optimal(p, cubic.compute)[0])
+    exact = np.asarray(compute_optimal(p, cubic.compute).N)
     err = lambda r: np.max(np.abs(np.log(r.n_opt / exact)))  # noqa: E731
     assert err(cubic) < err(res)
     for bad, match in [
@@ -273,7 +284,7 @@ def test_approach2_on_epoch_points_binned_to_the_paper_budgets():
 def test_isoflop_plot_labels(tmp_path):
     from scaling_jax.plots.optimal import plot_isoflop
 
-    res = iso.isoflop_fit(iso.synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5))
+    res = iso.isoflop_fit(synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5))
     from matplotlib.figure import Figure
 
     ax = Figure().subplots()

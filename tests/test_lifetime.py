@@ -515,3 +515,18 @@ def test_notebook_executes(tmp_path):
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
     client.execute()
+    text = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    # The 13B example's optimum, recomputed here (Sardana et al. 2024, 2e12 inference tokens).
+    loss = float(lt.chinchilla_optimal_loss(SARDANA_2024, 13e9))
+    opt = lt.lifetime_optimal(SARDANA_2024, loss, inference_tokens=2e12)
+    assert (
+        f"loss {loss:.4f}: N = {float(opt.N):.3e}, D_train = {float(opt.D_train):.3e}, "
+        f"savings = {100 * float(opt.savings):.1f}%"
+    ) in text
+    # The sweep's last row and the implicit-function derivative, both printed by the notebook.
+    sweep = lt.lifetime_optimal(SARDANA_2024, loss, 1e15)
+    assert f"T = 1e+15: N = {float(sweep.N):.3e}" in text
+    grad = float(jax.grad(lambda t: lt.lifetime_optimal(SARDANA_2024, loss, t).N)(2e12))
+    assert grad < 0 and f"dN/dT at T = 2e12: {grad:.3e}" in text

@@ -54,7 +54,7 @@ def _lying_objective(theta, data, lane):
 @pytest.fixture(scope="module")
 def valley():
     rng = np.random.default_rng(0)
-    n = 300  # > 2 * min_bucket, so compaction can shrink the batch
+    n = 150  # > 2 * min_bucket, so compaction can shrink the batch
     shifts = rng.uniform(-2.0, 2.0, (n, 2))
     starts = shifts + 1.0 + rng.uniform(-3.0, 3.0, (n, 2))
     return starts, shifts, jnp.asarray(100.0)
@@ -62,7 +62,7 @@ def valley():
 
 def test_statuses_converged_max_iterations_running(valley):
     starts, shifts, data = valley
-    opts = SolverOptions(min_bucket=8, segment_steps=4)
+    opts = SolverOptions(min_bucket=32, segment_steps=8)
     res = solve_starts(_rosenbrock, starts, data, opts, lane_data=shifts)
     assert np.all(res.status == FitStatus.CONVERGED)
     np.testing.assert_allclose(res.theta, shifts + 1.0, atol=1e-5)
@@ -109,18 +109,18 @@ def test_compaction_changes_no_lane_and_reports_no_padding(valley, monkeypatch):
 
     monkeypatch.setattr(solver, "_take", spy)
     compact = solve_starts(
-        _rosenbrock, starts, data, SolverOptions(min_bucket=8, segment_steps=4), lane_data=shifts
+        _rosenbrock, starts, data, SolverOptions(min_bucket=32, segment_steps=8), lane_data=shifts
     )
     # The batch did shrink, into power-of-two buckets no smaller than min_bucket (padding
     # lanes repeat a running lane and are marked finished and anonymous).
     assert taken and max(taken) < len(starts)
-    assert all(n >= 8 and n & (n - 1) == 0 for n in taken)
+    assert all(n >= 32 and n & (n - 1) == 0 for n in taken)
     taken.clear()
     whole = solve_starts(
         _rosenbrock,
         starts,
         data,
-        SolverOptions(min_bucket=1024, segment_steps=4),
+        SolverOptions(min_bucket=1024, segment_steps=8),
         lane_data=shifts,
     )
     assert not taken  # never compacted
@@ -137,7 +137,7 @@ def test_compaction_changes_no_lane_and_reports_no_padding(valley, monkeypatch):
 
 def test_batches_and_odd_sizes_give_the_same_lanes(valley):
     starts, shifts, data = valley
-    opts = SolverOptions(min_bucket=8, segment_steps=4)
+    opts = SolverOptions(min_bucket=32, segment_steps=8)
     full = solve_starts(_rosenbrock, starts[:37], data, opts, lane_data=shifts[:37])
     split = solve_starts(_rosenbrock, starts[:37], data, opts, lane_data=shifts[:37], batch_size=10)
     np.testing.assert_allclose(split.theta, full.theta, rtol=1e-9)

@@ -64,7 +64,7 @@ runs = sj.synthetic_runs(CHINCHILLA_2022, n_runs=40, seed=1, noise=0.01)
 grid = chinchilla_grid()[::150]
 res = sj.fit(runs, starts=grid, polish_starts=4)
 boot = sj.bootstrap(runs, n_resamples=4, grid=grid, chunk_size=4, progress=False)
-n_opt, d_opt = sj.compute_optimal(res.params, np.array([1e21, 1e24]))
+n_opt = sj.compute_optimal(res.params, np.array([1e21, 1e24])).N
 life = sj.lifetime_optimal(res.params, 2.3, 1e13)
 out = dict(
     x64_after=bool(jax.config.jax_enable_x64),
@@ -102,7 +102,7 @@ def test_library_computes_in_float64_with_x64_off_globally():
         assert got["stderr"][k] == pytest.approx(v, rel=1e-9)
     est = boot.derived_intervals(budgets=[1e21])["N_opt"]["estimate"]
     np.testing.assert_allclose(got["n_opt_boot"], est, rtol=1e-12)
-    n_opt, _ = sj.compute_optimal(res.params, np.array([1e21, 1e24]))
+    n_opt = sj.compute_optimal(res.params, np.array([1e21, 1e24])).N
     np.testing.assert_allclose(got["n_opt"], n_opt, rtol=1e-12)
     life = sj.lifetime_optimal(res.params, 2.3, 1e13)
     assert got["life_N"] == pytest.approx(float(life.N), rel=1e-12)

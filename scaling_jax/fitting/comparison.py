@@ -26,7 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.laws import ChinchillaParams
+from scaling_jax.sizing._roots import bisect
+from scaling_jax.sizing.optimal import compute_optimal
 
 Array = Any
 
@@ -36,15 +39,10 @@ __all__ = ["compare", "Comparison", "optimal_loss", "crossing_budgets"]
 def optimal_loss(params: ChinchillaParams, compute: Array) -> Array:
     """Compute-optimal Chinchilla loss L*(C) (nats/token) at C FLOPs (C = 6 N D).
 
-    Broadcasts params leaves against `compute`; jit/vmap/grad-able.
+    Broadcasts params leaves against `compute`; jit/vmap/grad-able. The closed form of
+    `scaling_jax.sizing.compute_optimal`.
     """
-    A, B, E, alpha, beta = params
-    total = alpha + beta
-    G = jnp.power(alpha * A / (beta * B), 1.0 / total)
-    base = jnp.asarray(compute) / 6.0
-    n_opt = G * jnp.power(base, beta / total)
-    d_opt = jnp.power(base, alpha / total) / G
-    return E + A / jnp.power(n_opt, alpha) + B / jnp.power(d_opt, beta)
+    return compute_optimal(ChinchillaParams(*params), compute).loss
 
 
 @jax.jit
@@ -86,15 +84,14 @@ def crossing_budgets(
     g = np.asarray(grid)
     a = g[first].copy()
     b = g[np.minimum(first + 1, n_grid - 1)].copy()
-    fa = diff[np.arange(len(diff)), first]
-    for _ in range(60):
-        mid = 0.5 * (a + b)
-        fm = np.asarray(_diff_per_draw(pa, pb, jnp.asarray(mid)))
-        left = np.sign(fm) == np.sign(fa)
-        a = np.where(left, mid, a)
-        fa = np.where(left, fm, fa)
-        b = np.where(left, b, mid)
-    return np.where(has, np.exp(0.5 * (a + b)), np.nan)
+    sign_a = jnp.sign(jnp.asarray(diff[np.arange(len(diff)), first]))
+    a, b = bisect(
+        lambda mid: jnp.sign(_diff_per_draw(pa, pb, mid)) == sign_a,
+        jnp.asarray(a),
+        jnp.asarray(b),
+        60,
+    )
+    return np.where(has, np.exp(0.5 * (np.asarray(a) + np.asarray(b))), np.nan)
 
 
 @dataclass(frozen=True)
@@ -240,6 +237,7 @@ def _chinchilla(boot: Any, name: str) -> tuple[ChinchillaParams, ChinchillaParam
     )
 
 
+@float64_call
 def compare(
     runs_a: Any,
     runs_b: Any,

@@ -64,11 +64,13 @@ def optimal_exponents(params: ChinchillaParams) -> tuple[Array, Array]:
 
 
 def _closed_form(params: ChinchillaParams, compute: Array) -> tuple[Array, Array]:
+    """(N_opt, D_opt) of the module docstring. Plain arithmetic: Python floats in give Python
+    floats out (no JAX backend, for the frontiers built at import), JAX arrays give JAX."""
     A, B, _, alpha, beta = params
     a, b = optimal_exponents(params)
-    G = jnp.power(alpha * A / (beta * B), 1.0 / (alpha + beta))
-    base = jnp.asarray(compute) / 6.0
-    return G * jnp.power(base, a), jnp.power(base, b) / G
+    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    base = compute / 6.0
+    return G * base**a, base**b / G
 
 
 def _check_positive(name: str, value: Any) -> None:
@@ -128,7 +130,7 @@ def compute_optimal(
     if method == "closed" and not closed_ok:
         raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
     if method == "closed" or (method == "auto" and closed_ok):
-        N, D = _closed_form(params, compute)
+        N, D = _closed_form(params, jnp.asarray(compute))
         return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
     return solve_compute_optimal(
         params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs
@@ -488,10 +490,9 @@ def frontier_from_params(
     """The closed-form 6ND frontier of a Chinchilla law as a `Frontier` (floats)."""
     # Python floats, not jnp: FRONTIERS is built at import, which must not start a JAX backend
     # (a multi-process run calls jax.distributed.initialize after importing scaling_jax).
-    A, B, _, alpha, beta = (float(v) for v in params)
-    a, b = beta / (alpha + beta), alpha / (alpha + beta)
-    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
-    n1, d1 = G * (1.0 / 6.0) ** a, (1.0 / 6.0) ** b / G
+    p = ChinchillaParams(*(float(v) for v in params))
+    a, b = optimal_exponents(p)
+    n1, d1 = _closed_form(p, 1.0)
     note = note or "closed form of the law's constants (6ND)"
     return Frontier(name, n1, a, d1, b, note=note, source=source)
 

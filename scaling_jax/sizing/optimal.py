@@ -130,7 +130,8 @@ def compute_optimal(
     if method == "closed" and not closed_ok:
         raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
     if method == "closed" or (method == "auto" and closed_ok):
-        N, D = _closed_form(params, jnp.asarray(compute))
+        compute = jnp.asarray(compute, dtype=float)
+        N, D = _closed_form(params, compute)
         return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
     return solve_compute_optimal(
         params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs

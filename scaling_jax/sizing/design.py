@@ -6,8 +6,9 @@ variance of log N_opt(target budget), a c-optimal design.
 
 Criterion (linearized covariance of the fit). The fit minimizes the summed Huber loss of
 log-loss residuals. Around the fit theta_hat, its information matrix is the Hessian of that
-objective on noise-free data (`jax.hessian` of `fitting.objective.huber_objective` with every
-residual zero):  M = sum_i w_i J_i J_i^T,  J_i = d log L_pred(theta; N_i, D_i) / d theta.
+objective on noise-free data (`jax.hessian` of the `fitting.objective.make_objective`
+objective with every residual zero):
+    M = sum_i w_i J_i J_i^T,  J_i = d log L_pred(theta; N_i, D_i) / d theta.
 For Gaussian log-loss noise of scale sigma, the M-estimator's covariance is the sandwich
 ``kappa * M^-1`` with ``kappa = E[psi(r)^2] / E[psi'(r)]^2`` (psi = Huber's derivative, delta the
 Huber threshold; kappa -> sigma^2 as delta -> inf). sigma is estimated robustly from the pilot
@@ -39,9 +40,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import read_json, write_json_atomic
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, as_runs
 from scaling_jax.fitting.multistart import FitResult, fit, fit_data
-from scaling_jax.fitting.objective import huber_objective
+from scaling_jax.fitting.objective import make_objective
 from scaling_jax.laws import CHINCHILLA, ChinchillaParams, Law, get_law
 from scaling_jax.sizing.optimal import compute_optimal
 
@@ -223,7 +225,7 @@ def information_matrix(law: Law, theta: Any, runs: Runs, delta: float = 1e-3) ->
     data = fit_data(runs, law, delta, jnp.float64)
     th = jnp.asarray(theta, jnp.float64)
     noise_free = data._replace(log_loss=law.log_loss(th, data.features))
-    hess = jax.hessian(lambda t: huber_objective(law.log_loss, t, noise_free))(th)
+    hess = jax.hessian(lambda t: make_objective(law.log_loss)(t, noise_free))(th)
     return np.asarray(hess, np.float64)
 
 
@@ -267,6 +269,7 @@ def _crit_add(minv: np.ndarray, g: np.ndarray, J: np.ndarray) -> np.ndarray:
     return float(g @ minv @ g) - u * u / (1.0 + q)
 
 
+@float64_call
 def design(
     runs: Any,
     law: Any = "chinchilla",

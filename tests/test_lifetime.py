@@ -14,7 +14,7 @@ from scipy.optimize import brentq, minimize_scalar
 from scaling_jax.laws import ChinchillaParams, chinchilla
 from scaling_jax.presets import CHINCHILLA_2022, EPOCH_2024, SARDANA_2024
 from scaling_jax.sizing import lifetime as lt
-from scaling_jax.sizing.optimal import compute_optimal
+from scaling_jax.sizing.optimal import compute_optimal, loss_optimal
 
 P = SARDANA_2024
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "lifetime_sizing.ipynb"
@@ -338,9 +338,11 @@ def test_jit_vmap_grad_every_public_function(loss13b):
     )
     g = jax.grad(lambda m: lt.effective_inference_tokens(COST._replace(mfu_decode=m)))(0.08)
     assert float(g) < 0
-    Nch = jax.jit(lt.chinchilla_style)(P, loss13b)[0]
+    Nch = jax.jit(loss_optimal)(P, loss13b).N
     assert float(Nch) == pytest.approx(13e9, rel=1e-11)
-    assert float(jax.grad(lambda x: lt.chinchilla_style(P, x)[0])(loss13b)) < 0
+    assert float(jax.grad(lambda x: loss_optimal(P, x).N)(loss13b)) < 0
+    with pytest.warns(DeprecationWarning, match="loss_optimal"):
+        assert float(lt.chinchilla_style(P, loss13b)[0]) == float(Nch)
     assert float(jax.grad(lambda n: lt.chinchilla_optimal_loss(P, n))(13e9)) < 0
     np.testing.assert_allclose(
         jax.vmap(lambda n: lt.chinchilla_optimal_loss(P, n))(jnp.array([13e9])),

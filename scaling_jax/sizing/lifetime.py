@@ -223,8 +223,14 @@ def lifetime_cost(N: Array, D_train: Array, cost: CostModel) -> Array:
 
 
 def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Array]:
-    """Compute-optimal (N parameters, D tokens) reaching `loss` (Sardana et al. 2024, T = 0):
-    the closed form of `scaling_jax.sizing.loss_optimal`."""
+    """Deprecated: `scaling_jax.sizing.loss_optimal(params, loss)` returns the same
+    compute-optimal model reaching `loss` (Sardana et al. 2024, T = 0) as an `Allocation`."""
+    warnings.warn(
+        "chinchilla_style(params, loss) -> (N, D) is deprecated; use "
+        "scaling_jax.sizing.loss_optimal(params, loss), which returns an Allocation",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     alloc = loss_optimal(ChinchillaParams(*params), loss)
     return alloc.N, alloc.D
 
@@ -546,7 +552,8 @@ def _finish(p, N, D, loss, loss_out, T, T_eff, cost, status) -> LifetimeOptimum:
     `loss_out` is the loss reported.
     """
     ok = status == LifetimeStatus.OK
-    N_ch, D_ch = chinchilla_style(p, loss)
+    base = loss_optimal(ChinchillaParams(*p), loss)
+    N_ch, D_ch = base.N, base.D
     nan = jnp.nan
 
     def mask(v):

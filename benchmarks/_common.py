@@ -7,10 +7,15 @@ this module never starts JAX.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout; SCALING_JAX_SHARED_DATA overrides it (a git worktree).
+SHARED_DATA = Path(
+    os.environ.get("SCALING_JAX_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

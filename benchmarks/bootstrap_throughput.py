@@ -41,6 +41,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -52,7 +53,7 @@ from scaling_jax.fitting import resampling as bs  # noqa: E402
 from scaling_jax.laws import chinchilla_grid  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import reference_runs, timed  # noqa: E402
+from _common import reference_runs, sardana_runs, timed  # noqa: E402
 
 PUBLISHED = {"A": 124.5, "B": 1293.3, "E": 0.0257, "alpha": 0.0154, "beta": 0.0206}
 
@@ -77,8 +78,61 @@ def scipy_fit_time(runs: sj.Runs, n_fits: int = 300, delta: float = 1e-3) -> flo
     return (time.perf_counter() - t0) / n_fits
 
 
+def escalation_cost(
+    runs: sj.Runs, label: str, n: int, repeats: int = 2, warmup: bool = True
+) -> dict:
+    """Cost of verifying/escalating every resample: warm bootstrap with and without it.
+
+    Each variant is first run once on the same shapes (compilation; skipped with
+    ``warmup=False``, whose times then include it), then timed `repeats` times (best kept).
+    Also reports escalated/unconverged counts, the bootstrap median of N_opt(5.76e23) against
+    the point estimate, and the diagnostics triggered.
+    """
+    out: dict = {"data": label, "resamples": n}
+    for name, esc in (("off", False), ("on", True)):
+        if warmup:
+            bs.bootstrap(runs, n_resamples=n, progress=False, escalation=esc)  # compile
+        best = None
+        for _ in range(repeats):
+            res = bs.bootstrap(runs, n_resamples=n, progress=False, escalation=esc)
+            if best is None or res.timings["solve_s"] < best.timings["solve_s"]:
+                best = res
+        out[f"solve_s_{name}"] = best.timings["solve_s"]
+        out[f"result_{name}"] = best
+    on, off = out["result_on"], out["result_off"]
+    out["slowdown"] = out["solve_s_on"] / out["solve_s_off"] - 1
+    out["counts"] = on.escalation_counts()
+    out["unconverged_off"] = off.n_unconverged
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, res in (("on", on), ("off", off)):
+            n_opt = res.derived(budgets=[5.76e23])["N_opt"][:, 0]
+            out[f"median_N_opt_{key}"] = float(np.median(n_opt))
+        out["N_opt_hat"] = float(on.derived_intervals(budgets=[5.76e23])["N_opt"]["estimate"][0])
+    out["diagnostics"] = [d.code for d in on.diagnostics]
+    out["guard_starts"] = on.config.get("guard_starts")
+    return out
+
+
+def print_escalation_cost(fig: dict) -> None:
+    print(
+        f"escalation, {fig['data']}, {fig['resamples']} warm resamples: solve "
+        f"{fig['solve_s_off']:.2f}s without verification -> {fig['solve_s_on']:.2f}s with "
+        f"({fig['slowdown']:+.1%}); guard multi-start from {fig['guard_starts']} grid starts"
+    )
+    print(
+        f"  counts {fig['counts']}; unconverged without escalation {fig['unconverged_off']}; "
+        f"median N_opt(5.76e23) {fig['median_N_opt_on']:.3g} (without escalation "
+        f"{fig['median_N_opt_off']:.3g}) vs point estimate {fig['N_opt_hat']:.3g}"
+    )
+    print(f"  diagnostics: {', '.join(fig['diagnostics']) or 'none'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument(
+        "--escalation-only", action="store_true", help="only the escalation cost (Epoch, Sardana)"
+    )
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--miss-resamples", type=int, default=8)
     ap.add_argument("--gpu", action="store_true", help="the 4000 x 4500 full-grid run")
@@ -86,6 +140,15 @@ def main() -> None:
     args = ap.parse_args()
     runs, name = reference_runs()
     print(f"data: {name}")
+    if args.escalation_only:
+        print_escalation_cost(escalation_cost(runs, name, args.resamples))
+        sard = sardana_runs()
+        if sard is not None:
+            fig = escalation_cost(
+                sard, "Sardana et al., 47 runs", args.resamples, repeats=1, warmup=False
+            )
+            print_escalation_cost(fig)
+        return
     if args.gpu:
         plan = bs.plan_chunks(
             4000,
@@ -145,6 +208,11 @@ def main() -> None:
         f"(max relative objective excess {worse:.2e}); grid lanes in best basin: "
         f"median {float(np.median(grid_res.n_basin)):g}"
     )
+    print_escalation_cost(escalation_cost(runs, name, n))
+    sard = sardana_runs()
+    if sard is not None:
+        fig = escalation_cost(sard, "Sardana et al., 47 runs", n, repeats=1, warmup=False)
+        print_escalation_cost(fig)
 
 
 if __name__ == "__main__":

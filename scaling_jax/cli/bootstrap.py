@@ -15,6 +15,7 @@ from scaling_jax.cli._common import (
     add_command,
     fraction,
     glossary,
+    nonnegative_int,
     out_dir,
     positive_float,
     positive_floats,
@@ -73,6 +74,11 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue a run in --out (else --out must be new)"
     )
     p.add_argument(
+        "--extend",
+        action="store_true",
+        help="with --resume: grow the run in --out to --resamples (else the counts must match)",
+    )
+    p.add_argument(
         "--budgets",
         type=positive_floats("--budgets"),
         default=[1e21, 5.76e23],
@@ -93,7 +99,12 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
         help="points: resample runs; groups: resample model sizes N with all their runs; "
         "residual: resample residuals of the full-data fit",
     )
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (resample i = f(seed, i))")
+    p.add_argument(
+        "--seed",
+        type=nonnegative_int("--seed"),
+        default=0,
+        help="bootstrap seed (resample i = f(seed, i))",
+    )
     p.add_argument(
         "--chunk-size",
         type=positive_int("--chunk-size"),
@@ -192,6 +203,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         memory_budget=None if args.memory_gib is None else args.memory_gib * 2**30,
         progress=not args.no_progress,
         **fit_option_kwargs(args, runs),
+        extend=args.extend,
     )
     if process_id != 0:  # process 0 reports and writes the files
         print(f"process {process_id} of {spec[1]}: done; process 0 writes the results")

@@ -50,6 +50,7 @@ __all__ = [
     "trust_region_newton",
     "EscalationResult",
     "escalate",
+    "multistart",
     "FTOL",
     "XTOL",
 ]
@@ -88,13 +89,17 @@ def _newton_quantities(objective: Any, x: Array, data: Any, lane: Any):
     H = 0.5 * (H + H.T)
     diag = jnp.abs(jnp.diag(H))
     free = diag > FLAT * jnp.max(diag)
+    # A flat coordinate is a bound only if descent pushes it further out (|x| growing): on a
+    # plateau such as e = -47 with the minimum at e = -5.8, the gradient, tiny as it is, points
+    # back in (g * x > 0) and the point is not a minimum.
+    pushes_out = jnp.all(free | (g * x <= 0))
     eye = jnp.eye(x.shape[-1], dtype=H.dtype)
     Hr = jnp.where(free[:, None] & free[None, :], H, 0.0) + jnp.where(free, 0.0, 1.0) * eye
     gr = jnp.where(free, g, 0.0)
     w, V = jnp.linalg.eigh(H)
     wr, Vr = jnp.linalg.eigh(Hr)
     gt = Vr.T @ gr
-    pd = wr[0] > 0
+    pd = (wr[0] > 0) & pushes_out
     safe_w = jnp.where(pd, wr, 1.0)
     p = -(Vr @ (gt / safe_w))
     decrease = jnp.where(pd, 0.5 * jnp.sum(gt * gt / safe_w), jnp.inf)
@@ -334,6 +339,81 @@ class EscalationResult(NamedTuple):
     lane_evals: int  # L-BFGS lane-evaluations of the multi-start stage
 
 
+def multistart(
+    objective: Any,
+    data: Any,
+    lane_data: Any,
+    starts: Any,
+    *,
+    newton_steps: int = 1000,
+    screen_steps: int = 8,
+    survivors: int = 16,
+    finish: int = 4,
+    options: SolverOptions | None = None,
+    max_lanes: int = 2**16,
+    ftol: float = FTOL,
+    xtol: float = XTOL,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Successive-halving multi-start on each lane's own data (batched across lanes).
+
+    Every start takes `screen_steps` L-BFGS evaluations with the lane's data; the best
+    `survivors` per lane run to convergence; the best `finish` of those get the trust-region
+    Newton finish. Returns per lane the lowest verified point (theta (n, k), objective (n,),
+    verified (n,)) -- or, where none verified, the lowest point found -- and the L-BFGS
+    lane-evaluations spent.
+    """
+    rows = np.asarray(lane_data)
+    starts = np.asarray(starts)
+    n, (n_s, k) = len(rows), starts.shape
+    out_theta = np.zeros((n, k), starts.dtype)
+    out_f = np.full(n, np.inf)
+    ok = np.zeros(n, bool)
+    keep = min(survivors, n_s)
+    n_fin = min(finish, keep)
+    per_batch = max(1, max_lanes // n_s)
+    opts = SolverOptions() if options is None else options
+    lane_evals = 0
+    for j in range(0, n, per_batch):
+        lanes = np.arange(j, min(j + per_batch, n))
+        m = len(lanes)
+        screen = solve_starts(
+            objective,
+            np.tile(starts, (m, 1)),
+            data,
+            opts,
+            lane_data=np.repeat(rows[lanes], n_s, axis=0),
+            max_steps=screen_steps,
+        )
+        lane_evals += screen.lane_evals
+        f = np.where(np.isfinite(screen.objective), screen.objective, np.inf).reshape(m, n_s)
+        top = np.argsort(f, axis=1, kind="stable")[:, :keep]
+        th = screen.theta.reshape(m, n_s, k)[np.arange(m)[:, None], top].reshape(-1, k)
+        run = solve_starts(objective, th, data, opts, lane_data=np.repeat(rows[lanes], keep, 0))
+        lane_evals += run.lane_evals
+        f2 = np.where(np.isfinite(run.objective), run.objective, np.inf).reshape(m, keep)
+        best = np.argsort(f2, axis=1, kind="stable")[:, :n_fin]
+        cand = run.theta.reshape(m, keep, k)[np.arange(m)[:, None], best].reshape(-1, k)
+        fin = trust_region_newton(
+            objective,
+            cand,
+            data,
+            np.repeat(rows[lanes], n_fin, axis=0),
+            max_steps=newton_steps,
+            ftol=ftol,
+            xtol=xtol,
+        )
+        fth = fin.theta.reshape(m, n_fin, k)
+        ff = np.where(np.isfinite(fin.objective), fin.objective, np.inf).reshape(m, n_fin)
+        fv = fin.verified.reshape(m, n_fin)
+        any_v = fv.any(axis=1)
+        pick = np.where(any_v, np.argmin(np.where(fv, ff, np.inf), axis=1), np.argmin(ff, axis=1))
+        r = np.arange(m)
+        out_theta[lanes] = fth[r, pick]
+        out_f[lanes] = ff[r, pick]
+        ok[lanes] = any_v
+    return out_theta, out_f, ok, lane_evals
+
+
 def escalate(
     objective: Any,
     theta: Any,
@@ -358,73 +438,35 @@ def escalate(
       data: shared data pytree; lane_data: (n, m) per-lane rows (e.g. bootstrap weights).
       starts: (S, k) multi-start grid of stage 2 (e.g. the law's grid).
       newton_steps: trust-region steps per lane and stage.
-      screen_steps, survivors: successive halving of stage 2 (per lane).
-      finish: stage-2 survivors per lane that get the trust-region finish.
-      options: L-BFGS options for the survivors (default: `SolverOptions()`).
-      max_lanes: at most this many L-BFGS lanes alive at once (memory bound).
+      screen_steps, survivors, finish, options, max_lanes: stage 2 (see `multistart`).
     """
     theta = np.asarray(theta)
     rows = np.asarray(lane_data)
     n, k = theta.shape
-    tr = trust_region_newton(
-        objective, theta, data, rows, max_steps=newton_steps, ftol=ftol, xtol=xtol
-    )
+    tol = {"ftol": ftol, "xtol": xtol}
+    tr = trust_region_newton(objective, theta, data, rows, max_steps=newton_steps, **tol)
     out_theta, out_f, ok = tr.theta.copy(), tr.objective.copy(), tr.verified.copy()
     stage = np.ones(n, np.int64)
     lane_evals = 0
     todo = np.flatnonzero(~ok)
     if len(todo) and len(starts):
-        starts = np.asarray(starts, theta.dtype)
-        n_s = len(starts)
-        keep = min(survivors, n_s)
-        per_batch = max(1, max_lanes // n_s)
-        opts = SolverOptions() if options is None else options
-        for j in range(0, len(todo), per_batch):
-            lanes = todo[j : j + per_batch]
-            m = len(lanes)
-            lane_rows = np.repeat(rows[lanes], n_s, axis=0)
-            screen = solve_starts(
-                objective,
-                np.tile(starts, (m, 1)),
-                data,
-                opts,
-                lane_data=lane_rows,
-                max_steps=screen_steps,
-            )
-            lane_evals += screen.lane_evals
-            f = np.where(np.isfinite(screen.objective), screen.objective, np.inf).reshape(m, n_s)
-            top = np.argsort(f, axis=1, kind="stable")[:, :keep]
-            th = screen.theta.reshape(m, n_s, k)[np.arange(m)[:, None], top].reshape(-1, k)
-            run = solve_starts(
-                objective, th, data, opts, lane_data=np.repeat(rows[lanes], keep, axis=0)
-            )
-            lane_evals += run.lane_evals
-            f2 = np.where(np.isfinite(run.objective), run.objective, np.inf).reshape(m, keep)
-            n_fin = min(finish, keep)
-            best = np.argsort(f2, axis=1, kind="stable")[:, :n_fin]
-            cand = run.theta.reshape(m, keep, k)[np.arange(m)[:, None], best].reshape(-1, k)
-            fin = trust_region_newton(
-                objective,
-                cand,
-                data,
-                np.repeat(rows[lanes], n_fin, axis=0),
-                max_steps=newton_steps,
-                ftol=ftol,
-                xtol=xtol,
-            )
-            cf = np.where(fin.verified, fin.objective, np.inf).reshape(m, n_fin)
-            pick = np.argmin(cf, axis=1)
-            for r, lane in enumerate(lanes):
-                c = pick[r]
-                stage[lane] = 2
-                if np.isfinite(cf[r, c]):
-                    out_theta[lane] = fin.theta.reshape(m, n_fin, k)[r, c]
-                    out_f[lane] = cf[r, c]
-                    ok[lane] = True
-                else:  # nothing verified: keep the lowest point seen, unverified
-                    allf = fin.objective.reshape(m, n_fin)[r]
-                    i = int(np.argmin(np.where(np.isfinite(allf), allf, np.inf)))
-                    if allf[i] < out_f[lane]:
-                        out_theta[lane] = fin.theta.reshape(m, n_fin, k)[r, i]
-                        out_f[lane] = allf[i]
+        mth, mf, mok, lane_evals = multistart(
+            objective,
+            data,
+            rows[todo],
+            np.asarray(starts, theta.dtype),
+            newton_steps=newton_steps,
+            screen_steps=screen_steps,
+            survivors=survivors,
+            finish=finish,
+            options=options,
+            max_lanes=max_lanes,
+            **tol,
+        )
+        stage[todo] = 2
+        # A verified minimum wins; otherwise keep the lowest point seen (unverified).
+        take = mok | (mf < out_f[todo])
+        out_theta[todo[take]] = mth[take]
+        out_f[todo[take]] = mf[take]
+        ok[todo] = mok
     return EscalationResult(out_theta, out_f, ok, stage, lane_evals)

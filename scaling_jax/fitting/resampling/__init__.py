@@ -67,17 +67,25 @@ Scale-out:
 Resume: with ``out_dir``, a ``manifest.json`` records the configuration (data hash, law, seed,
 scheme, starts, solver options, dtype) and each finished chunk is written atomically (temporary
 file + `os.replace`). Re-running the same call skips the finished resamples; a different
-configuration on the same directory raises ValueError. Raising ``n_resamples`` later extends a
-finished run (resample i does not depend on the total).
+configuration on the same directory raises ValueError. The manifest also holds the resample
+count: a call asking for a different count is an error, unless ``extend=True`` grows the run
+(resample i does not depend on the total). `load_bootstrap` reads what is there and computes
+nothing.
+
+Convergence: every resample's best point is verified (small Newton step, positive-definite
+Hessian in fit coordinates); those that fail escalate to more trust-region Newton steps, then
+to multi-start from the grid (`_escalate`). `BootstrapResult` counts escalated and unconverged
+resamples, and its `diagnostics` say what else may be wrong.
 """
 
 from __future__ import annotations
 
 from ._bootstrap import bootstrap, load_bootstrap
 from ._derived import derived_quantities, exponents, predicted_loss, tokens_per_param
+from ._escalate import EscalationOptions
 from ._intervals import bca_interval, percentile_interval
 from ._memory import estimate_memory, plan_chunks
-from ._result import BootstrapResult
+from ._result import BootstrapResult, UnconvergedResamplesWarning
 from ._schemes import SCHEMES, resample_weights, residual_offsets
 
 __all__ = [
@@ -95,4 +103,6 @@ __all__ = [
     "percentile_interval",
     "bca_interval",
     "SCHEMES",
+    "EscalationOptions",
+    "UnconvergedResamplesWarning",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from scaling_jax._precision import float64_call
@@ -12,6 +13,8 @@ from scaling_jax.data import Runs
 from scaling_jax.fitting.options import LOSSES
 from scaling_jax.laws import Law
 
+from ._checkpoint import stored_count
+from ._escalate import EscalationOptions
 from ._merge import gather, to_result
 from ._plan import make_job
 from ._result import BootstrapResult
@@ -51,6 +54,9 @@ def bootstrap(
     vocab: Any = None,
     d_model: Any = None,
     untied_embeddings: bool = False,
+    escalation: EscalationOptions | bool = True,
+    extend: bool = False,
+    _load_only: bool = False,
     **load_kwargs: Any,
 ) -> BootstrapResult:
     """Bootstrap a scaling-law fit: `n_resamples` resampled fits, batched over resamples x starts.
@@ -90,6 +96,13 @@ def bootstrap(
         resample; the result's ``theta`` is in the full law's coordinates and its ``config``
         records them. Runs carrying ``group`` labels are resampled as clusters with
         ``scheme="groups"``.
+      escalation: verify that every resample ends at a local minimum (small Newton step,
+        positive-definite Hessian in fit coordinates) and escalate those that do not: more
+        trust-region Newton steps, then multi-start from `grid` on that resample's data
+        (`EscalationOptions` to tune it; False skips the check). The result counts escalated
+        and unconverged resamples.
+      extend: grow a finished run in `out_dir` to `n_resamples` (results change). Without it,
+        an `out_dir` holding a different number of resamples is an error.
     """
     if isinstance(loss, str) and loss not in LOSSES and not isinstance(data, Runs):
         load_kwargs["loss"], loss = loss, "huber_log"  # a loss *column* of a table
@@ -126,6 +139,9 @@ def bootstrap(
             "d_model": d_model,
             "untied_embeddings": untied_embeddings,
         },
+        escalation=escalation,
+        extend=extend,
+        load_only=_load_only,
     )
     results, solve_s = run_chunks(job, progress)
     merged = gather(job, results)
@@ -145,12 +161,32 @@ def load_bootstrap(
     out_dir: str | os.PathLike[str],
     data: Any,
     law: str | Law = "chinchilla",
+    *,
+    n_resamples: int | None = None,
+    extend: bool = False,
     **kwargs: Any,
 ) -> BootstrapResult:
-    """Merge the chunk files of a finished (possibly multi-host) run in `out_dir`.
+    """Load the finished (possibly multi-host) run in `out_dir`: loading never changes a result.
 
-    Re-runs `bootstrap` with ``process=(0, 1)`` on the same configuration (the same `law`
-    object for a user law): every resample already on disk is loaded, none is recomputed;
-    missing ones are computed here.
+    The resample count comes from the manifest. Pass the run's other settings as given to
+    `bootstrap` (the same `law` object for a user law); they are checked against the manifest.
+    Nothing is computed except the full-data fit that identifies the configuration: a folder
+    with missing chunks is an error. `n_resamples` different from the stored count is an
+    error, unless ``extend=True`` asks to grow the run to `n_resamples` (computing the new
+    resamples here).
     """
-    return bootstrap(data, law, out_dir=out_dir, process=(0, 1), **kwargs)
+    path = Path(out_dir)
+    stored = stored_count(path)
+    if stored is None:
+        raise ValueError(f"out_dir {str(path)!r} holds no bootstrap (no manifest.json)")
+    n = stored if n_resamples is None else n_resamples
+    return bootstrap(
+        data,
+        law,
+        n_resamples=n,
+        out_dir=path,
+        process=(0, 1),
+        extend=extend,
+        _load_only=not extend,
+        **kwargs,
+    )

@@ -16,7 +16,7 @@ from scaling_jax._io import write_bytes_atomic, write_json_atomic
 from scaling_jax.data import Runs
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: chunks hold verified/escalation; the manifest holds n_resamples
 
 
 def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
@@ -25,7 +25,17 @@ def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
     write_bytes_atomic(path, buf.getvalue())
 
 
-CHUNK_KEYS = ("indices", "theta", "objective", "grad_norm", "status", "n_basin", "n_eval")
+CHUNK_KEYS = (
+    "indices",
+    "theta",
+    "objective",
+    "grad_norm",
+    "status",
+    "n_basin",
+    "n_eval",
+    "verified",
+    "escalation",
+)
 
 
 def chunk_path(out_dir: Path, c: int, size: int) -> Path:
@@ -97,12 +107,56 @@ def array_hash(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr, np.float64).tobytes()).hexdigest()
 
 
-def check_manifest(out_dir: Path, config: dict[str, Any], size: int, explicit: Any) -> int:
-    """Create or check ``manifest.json``; return the chunk size to use (the stored one)."""
+def stored_count(out_dir: Path | None) -> int | None:
+    """The number of resamples the manifest in `out_dir` holds (None: no manifest yet)."""
+    if out_dir is None or not (out_dir / MANIFEST).is_file():
+        return None
+    blob = json.loads((out_dir / MANIFEST).read_text())
+    if "n_resamples" not in blob:
+        raise ValueError(
+            f"out_dir {str(out_dir)!r} holds a bootstrap written by an older version (format "
+            f"{blob.get('format')!r}, no resample count); use a new out_dir"
+        )
+    return int(blob["n_resamples"])
+
+
+def check_count(out_dir: Path | None, n_resamples: int, extend: bool) -> None:
+    """Loading never changes a result: the request must match the stored resample count.
+
+    Raises ValueError, before any work, when `out_dir` holds a run of a different size --
+    unless ``extend=True`` asks to grow it (never to shrink it).
+    """
+    stored = stored_count(out_dir)
+    if stored is None or stored == n_resamples:
+        return
+    if extend and n_resamples > stored:
+        return
+    if n_resamples > stored:
+        raise ValueError(
+            f"out_dir {str(out_dir)!r} holds a bootstrap of {stored} resamples, but "
+            f"n_resamples={n_resamples} was requested; pass extend=True to compute "
+            f"{n_resamples - stored} more (results change), or n_resamples={stored}"
+        )
+    raise ValueError(
+        f"out_dir {str(out_dir)!r} holds a bootstrap of {stored} resamples, but "
+        f"n_resamples={n_resamples} was requested; use n_resamples={stored} (a run is never "
+        "shrunk)"
+    )
+
+
+def check_manifest(
+    out_dir: Path, config: dict[str, Any], size: int, explicit: Any, n_resamples: int
+) -> int:
+    """Create or check ``manifest.json``; return the chunk size to use (the stored one).
+
+    The manifest also records the run's resample count; `check_count` has vetted any change,
+    so a larger `n_resamples` here is an explicit extension and is recorded.
+    """
     path = out_dir / MANIFEST
     if path.exists():
         old = json.loads(path.read_text())
         stored = int(old.pop("chunk_size", size))
+        stored_n = int(old.pop("n_resamples", n_resamples))
         diff = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
         if explicit and stored != size:
             diff.append("chunk_size")
@@ -113,10 +167,12 @@ def check_manifest(out_dir: Path, config: dict[str, Any], size: int, explicit: A
                 f"out_dir {str(out_dir)!r} holds a bootstrap with a different configuration "
                 f"({detail}); use a new out_dir or the original settings"
             )
+        if n_resamples > stored_n:
+            write_json_atomic(path, {**old, "chunk_size": stored, "n_resamples": n_resamples})
         return stored
     if any(out_dir.glob("chunk_*.npz")):
         raise ValueError(
             f"out_dir {str(out_dir)!r} has chunk files but no {MANIFEST}; refusing to mix"
         )
-    write_json_atomic(path, {**config, "chunk_size": size})
+    write_json_atomic(path, {**config, "chunk_size": size, "n_resamples": n_resamples})
     return size

@@ -77,4 +77,7 @@ def to_result(
         config={**job.config, "n_resamples": job.n_resamples, "chunk_size": job.size},
         timings=timings,
         data=job.runs,
+        verified=merged["verified"].astype(bool),
+        escalation=merged["escalation"].astype(np.int64),
+        fit_diagnostics=tuple(full.diagnostics),
     )

@@ -28,7 +28,8 @@ from scaling_jax.fitting.solver import SolverOptions
 from scaling_jax.laws import Law, get_law
 
 from .. import multihost
-from ._checkpoint import FORMAT, array_hash, check_manifest, data_hash, done_chunks
+from ._checkpoint import FORMAT, array_hash, check_count, check_manifest, data_hash, done_chunks
+from ._escalate import HARD_DATA_CODES, EscalationOptions, guard_starts
 from ._memory import plan_chunks
 from ._schemes import SCHEMES, groups_of, resample_weights, residual_offsets
 
@@ -49,6 +50,9 @@ class SolvePlan:
     basin_rtol: float
     batch_size: int | None
     lane_rows: Callable[[int], np.ndarray]  # resample index -> per-lane data row (n,)
+    escalation: EscalationOptions | None = None  # None: no verification or escalation
+    escalation_starts: np.ndarray | None = None  # (S, k) grid of the multi-start stage
+    guard_starts: np.ndarray | None = None  # (G, k) multi-start for every resample (hard data)
 
 
 def resolve_starts(
@@ -84,6 +88,11 @@ def resolve_starts(
         raise ValueError(f"starts={starts!r}: use 'warm', 'grid', an int or an (S, k) array")
     arr = make_starts(law, starts, seed)
     return arr, (f"random{int(starts)}" if np.ndim(starts) == 0 else "array")
+
+
+def _ranges(runs: Runs, law: Law) -> list[tuple[str, np.ndarray]]:
+    """(feature, values) of the runs' N and D (for extrapolation checks)."""
+    return [(name, getattr(runs, name)) for name in ("N", "D") if name in law.feature_names]
 
 
 def check_int(name: str, value: Any, low: int) -> int:
@@ -139,6 +148,9 @@ def make_job(
     dtype: Any,
     load_kwargs: dict[str, Any],
     fit_kwargs: dict[str, Any] | None = None,
+    escalation: EscalationOptions | bool = True,
+    extend: bool = False,
+    load_only: bool = False,
 ) -> Job:
     """Validate the arguments of `bootstrap` and plan its work (see the module docstring)."""
     base_law = get_law(law)
@@ -190,6 +202,15 @@ def make_job(
     groups = groups_of(runs)
     if scheme == "groups" and groups.max() < 1:
         raise ValueError("scheme='groups' needs runs of at least two model sizes N")
+    if escalation is True:
+        escalation = EscalationOptions()
+    elif escalation is False:
+        escalation = None
+    elif not isinstance(escalation, EscalationOptions):
+        raise ValueError(f"escalation={escalation!r}: use True, False or an EscalationOptions")
+    out_path = None if out_dir is None else Path(out_dir)
+    # Before any work: a request that does not match a stored run is an error.
+    check_count(out_path, n_resamples, extend)
 
     # Full-data fit: the point estimate, the warm start and the residuals.
     t0 = time.perf_counter()
@@ -223,6 +244,10 @@ def make_job(
 
     fdata = fit_data(runs, law, delta, dt)
     n_pts = len(runs)
+    hard = sorted({d.code for d in full.diagnostics} & set(HARD_DATA_CODES))
+    guard = None
+    if warm and escalation is not None and escalation.guard and hard:
+        guard = guard_starts(grid, escalation.guard_starts).astype(dt)
     if scheme == "residual":
         if not fopts.default_objective:
             raise ValueError(
@@ -263,6 +288,9 @@ def make_job(
         basin_rtol=basin_rtol,
         batch_size=plan_info["batch_size"],
         lane_rows=lane_row,
+        escalation=escalation,
+        escalation_starts=np.asarray(grid, np.float64).astype(dt),
+        guard_starts=guard,
     )
     n_lane_devices = len(jax.local_devices() if devices is None else devices)
     config = {
@@ -282,6 +310,10 @@ def make_job(
         "polish_starts": polish_starts,
         "polish_steps": polish_steps,
         "basin_rtol": basin_rtol,
+        "escalation": None if escalation is None else dict(escalation._asdict()),
+        "hard_data": hard,
+        "guard_starts": 0 if guard is None else len(guard),
+        "data_range": {f: [float(np.min(v)), float(np.max(v))] for f, v in _ranges(runs, law)},
         # Lane sharding rounds per device shard; chunk placement never changes a number.
         "shard": "chunks" if shard == "chunks" else f"lanes/{n_lane_devices}",
     }
@@ -295,7 +327,6 @@ def make_job(
     # resamples [c*size, (c+1)*size) and is solved at that full shape (resamples past
     # n_resamples included and kept), so its numbers never depend on which chunks run, where,
     # or in which order: XLA's vectorized math may differ in the last bits between batch shapes.
-    out_path = None if out_dir is None else Path(out_dir)
     size = plan_info["chunk_size"]
     p_index, p_count = (jax.process_index(), jax.process_count()) if process is None else process
     sync_name = None
@@ -315,10 +346,19 @@ def make_job(
     done: set[int] = set()
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
-        size = check_manifest(out_path, config, size, explicit=chunk_size or memory_budget)
+        size = check_manifest(
+            out_path, config, size, explicit=chunk_size or memory_budget, n_resamples=n_resamples
+        )
         done = done_chunks(out_path, size, math.ceil(n_resamples / size))
     n_chunks = math.ceil(n_resamples / size)
     todo = [c for c in range(n_chunks) if c not in done]
+    if load_only and todo:
+        missing = sum(min(size, n_resamples - c * size) for c in todo)
+        raise ValueError(
+            f"out_dir {str(out_path)!r} is incomplete: {missing} of {n_resamples} resamples are "
+            "not on disk; finish the run with bootstrap(..., out_dir=...) (every process's "
+            "chunk files in one folder) before loading it"
+        )
     mine = [c for c in todo if c % p_count == p_index]
     devs = list(jax.local_devices() if devices is None else devices)
     lane_mesh = None

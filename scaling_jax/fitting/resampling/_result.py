@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,30 @@ import numpy as np
 from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
 from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs, runs_from_json, runs_to_json
+from scaling_jax.diagnostics import (
+    Diagnostic,
+    check_bimodal,
+    check_correlations,
+    check_e_interval,
+    check_extrapolation,
+    check_resample_convergence,
+    diagnostics_from_json,
+    format_diagnostics,
+)
 from scaling_jax.fitting.solver import FitStatus
 from scaling_jax.laws import Law, saved_law
 
 from ._checkpoint import FORMAT
 from ._derived import derived_quantities
+from ._escalate import MULTISTART, NEWTON
 from ._intervals import bca_interval, percentile_interval
+
+MAX_UNCONVERGED = 0.005
+"""Above this fraction of unconverged resamples, intervals and standard errors warn on use."""
+
+
+class UnconvergedResamplesWarning(UserWarning):
+    """More than `MAX_UNCONVERGED` of a bootstrap's resamples are not at a verified minimum."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,11 @@ class BootstrapResult:
         seconds.
       data: the fitted runs (after the fit options' weights / non-embedding N), which
         `predict` reads; None for results written before it was stored.
+      config: the configuration (as in the manifest); timings: wall seconds.
+      verified: (R,) bool, the resample ends at a verified local minimum (None: not checked).
+      escalation: (R,) 0 = verified at once, 1 = after more trust-region Newton steps,
+        2 = after multi-start (None: not checked).
+      fit_diagnostics: the full-data fit's diagnostics (`FitResult.diagnostics`).
     """
 
     law: Law
@@ -59,9 +83,83 @@ class BootstrapResult:
     config: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     data: Runs | None = None
+    verified: np.ndarray | None = None
+    escalation: np.ndarray | None = None
+    fit_diagnostics: tuple[Diagnostic, ...] = ()
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    # ----------------------------------------------------------------------------------------
+    # Convergence and diagnostics
+
+    @property
+    def unconverged(self) -> np.ndarray:
+        """(R,) bool: resamples not at a verified local minimum (status for unchecked runs)."""
+        if self.verified is not None:
+            return ~np.asarray(self.verified, bool)
+        return np.asarray(self.status) != FitStatus.CONVERGED
+
+    @property
+    def n_unconverged(self) -> int:
+        return int(self.unconverged.sum())
+
+    @property
+    def n_escalated(self) -> int:
+        return 0 if self.escalation is None else int(np.sum(np.asarray(self.escalation) > 0))
+
+    def escalation_counts(self) -> dict[str, int]:
+        """Resamples escalated to trust-region Newton / multi-start, and left unconverged."""
+        esc = np.zeros(len(self), np.int64) if self.escalation is None else self.escalation
+        return {
+            "escalated": int(np.sum(esc > 0)),
+            "newton": int(np.sum(esc == NEWTON)),
+            "multistart": int(np.sum(esc == MULTISTART)),
+            "unconverged": self.n_unconverged,
+        }
+
+    def _warn_if_unconverged(self) -> None:
+        frac = self.n_unconverged / max(len(self), 1)
+        if frac > MAX_UNCONVERGED:
+            warnings.warn(
+                f"{self.n_unconverged} of {len(self)} bootstrap resamples ({frac:.2%}) are not "
+                f"at a verified minimum (more than {MAX_UNCONVERGED:.1%}); intervals and "
+                "standard errors may be biased",
+                UnconvergedResamplesWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The full-data fit's diagnostics, then the bootstrap's own: escalated/unconverged
+        resamples, E's interval near zero, bimodal parameters, correlated parameter pairs."""
+        notes = list(self.fit_diagnostics)
+        counts = self.escalation_counts()
+        notes += check_resample_convergence(
+            len(self), counts["escalated"], counts["unconverged"], MAX_UNCONVERGED
+        )
+        names = list(self.param_names)
+        ok = ~self.unconverged & np.all(np.isfinite(self.theta), axis=1)
+        if ok.sum() > len(names) + 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnconvergedResamplesWarning)
+                natural = self.natural_names
+                if "E" in natural:
+                    lo, hi = self.interval(0.95)["E"]
+                    notes += check_e_interval(lo, hi, self.params_hat._asdict()["E"])
+            notes += check_bimodal(self.theta[ok], names)
+            cov = np.cov(self.theta[ok], rowvar=False)
+            notes += check_correlations(cov, names, source="bootstrap draws")
+        return tuple(notes)
+
+    def extrapolation_diagnostics(self, budgets: Sequence[float]) -> tuple[Diagnostic, ...]:
+        """Budgets whose point-estimate N_opt or D_opt lies outside the fitted runs."""
+        rng = self.config.get("data_range") or {}
+        if not budgets or "N" not in rng or "D" not in rng:
+            return ()
+        d = self.derived_intervals(budgets=list(budgets))
+        n_opt, d_opt = d["N_opt"]["estimate"], d["D_opt"]["estimate"]
+        return tuple(check_extrapolation(budgets, n_opt, d_opt, tuple(rng["N"]), tuple(rng["D"])))
 
     @property
     def params(self) -> Any:
@@ -89,7 +187,11 @@ class BootstrapResult:
         return tuple(self.params._fields)
 
     def stderr(self) -> dict[str, float]:
-        """Bootstrap standard errors (sample std, ddof=1) of the natural parameters."""
+        """Bootstrap standard errors (sample std, ddof=1) of the natural parameters.
+
+        Warns (`UnconvergedResamplesWarning`) when more than 0.5% of resamples are unconverged.
+        """
+        self._warn_if_unconverged()
         tab = self._table(self.theta)
         return dict(zip(self.natural_names, np.std(tab, axis=0, ddof=1).tolist(), strict=True))
 
@@ -124,7 +226,11 @@ class BootstrapResult:
     def interval(
         self, level: float = 0.95, method: str = "percentile"
     ) -> dict[str, tuple[float, float]]:
-        """Confidence intervals of the natural parameters: name -> (low, high)."""
+        """Confidence intervals of the natural parameters: name -> (low, high).
+
+        Warns (`UnconvergedResamplesWarning`) when more than 0.5% of resamples are unconverged.
+        """
+        self._warn_if_unconverged()
         lo, hi = self._interval_of(
             self._table(self.theta),
             self._table(self.theta_hat[None])[0],
@@ -152,6 +258,7 @@ class BootstrapResult:
         method: str = "percentile",
     ) -> dict[str, dict[str, np.ndarray]]:
         """name -> {"estimate", "low", "high", "stderr"} for a_N, b_D, N_opt, D_opt, ... ."""
+        self._warn_if_unconverged()
         check_budgets(budgets)
         boot = derived_quantities(self.params, budgets, points, law=self.law)
         hat = derived_quantities(self._natural(self.theta_hat[None]), budgets, points, law=self.law)
@@ -179,7 +286,13 @@ class BootstrapResult:
         return {FitStatus.label(c): int(n) for c, n in zip(codes, counts, strict=True)}
 
     def summary(self, level: float = 0.95, budgets: Sequence[float] = (5.76e23,)) -> str:
-        """Readable summary: estimates, standard errors, intervals, derived quantities."""
+        """Readable summary: estimates, standard errors, intervals, derived quantities,
+        escalation counts and diagnostics (their warnings are printed, not raised)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnconvergedResamplesWarning)
+            return self._summary(level, budgets)
+
+    def _summary(self, level: float, budgets: Sequence[float]) -> str:
         se, iv, hat = self.stderr(), self.interval(level), self.params_hat._asdict()
         cfg = self.config
         lines = [
@@ -189,6 +302,8 @@ class BootstrapResult:
             f"  full-data objective {self.objective_hat:.10e}; resample status: "
             + ", ".join(f"{k} {v}" for k, v in self.status_counts().items())
             + f"; median lanes in best basin {float(np.median(self.n_basin)):g}",
+            "  resamples escalated: {escalated} (trust-region Newton {newton}, multi-start "
+            "{multistart}); unconverged: {unconverged}".format(**self.escalation_counts()),
             f"  {'param':>8} {'estimate':>12} {'stderr':>12}   {int(level * 100)}% interval",
         ]
         for k in self.natural_names:
@@ -215,12 +330,21 @@ class BootstrapResult:
                 )
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
+        notes = self.diagnostics + (self.extrapolation_diagnostics(budgets) if d else ())
+        if notes:
+            lines.append("  diagnostics:")
+            lines += format_diagnostics(notes, "    ")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnconvergedResamplesWarning)
+            return self._to_dict()
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "law": self.law.name,
@@ -240,6 +364,11 @@ class BootstrapResult:
             **({} if self.data is None else {"data": runs_to_json(self.data)}),
             "stderr": self.stderr(),
             "interval_95": {k: list(v) for k, v in self.interval(0.95).items()},
+            "verified": None if self.verified is None else self.verified.tolist(),
+            "escalation": None if self.escalation is None else self.escalation.tolist(),
+            "escalation_counts": self.escalation_counts(),
+            "fit_diagnostics": [d.to_dict() for d in self.fit_diagnostics],
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
@@ -271,6 +400,11 @@ class BootstrapResult:
             config=dict(blob.get("config", {})),
             timings=dict(blob.get("timings", {})),
             data=runs_from_json(blob["data"]) if blob.get("data") else None,
+            verified=None if blob.get("verified") is None else np.asarray(blob["verified"], bool),
+            escalation=(
+                None if blob.get("escalation") is None else np.asarray(blob["escalation"], np.int64)
+            ),
+            fit_diagnostics=diagnostics_from_json(blob.get("fit_diagnostics")),
         )
 
     @classmethod

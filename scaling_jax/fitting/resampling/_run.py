@@ -20,6 +20,7 @@ from scaling_jax.fitting.objective import make_objective
 from scaling_jax.fitting.solver import FitStatus, polish, solve_starts
 
 from ._checkpoint import chunk_path, save_npz_atomic
+from ._escalate import finish_resamples
 from ._plan import Job, SolvePlan
 
 
@@ -73,18 +74,37 @@ def solve_chunk(
                 pol.converged.reshape(n_res, n_pol), FitStatus.CONVERGED, FitStatus.MAX_ITERATIONS
             )
             status[r_idx, top] = np.where(better, pol_status, status[r_idx, top])
-    best = np.argmin(f, axis=1)
-    r = np.arange(n_res)
-    best_f = f[r, best]
-    thresh = best_f + plan.basin_rtol * np.abs(best_f) + 1e-300
-    return {
-        "theta": theta[r, best],
-        "objective": best_f,
-        "grad_norm": gnorm[r, best],
-        "status": status[r, best].astype(np.int64),
-        "n_basin": np.sum(f <= thresh[:, None], axis=1).astype(np.int64),
-        "n_eval": res.n_eval.reshape(n_res, n_starts).sum(axis=1).astype(np.int64),
-    }
+        best = np.argmin(f, axis=1)
+        r = np.arange(n_res)
+        best_f = f[r, best]
+        thresh = best_f + plan.basin_rtol * np.abs(best_f) + 1e-300
+        out = {
+            "theta": theta[r, best],
+            "objective": best_f,
+            "grad_norm": gnorm[r, best],
+            "status": status[r, best].astype(np.int64),
+            # Unchecked (escalation off): the solver's own convergence flag stands in.
+            "verified": status[r, best] == FitStatus.CONVERGED,
+            "escalation": np.zeros(n_res, np.int64),
+        }
+        if plan.escalation is not None:
+            # No resample left behind: verify each best point, escalate the failures.
+            out.update(
+                finish_resamples(
+                    plan.objective,
+                    fdata,
+                    rows,
+                    out["theta"],
+                    out["objective"],
+                    out["status"],
+                    plan.escalation_starts,
+                    plan.escalation,
+                    plan.guard_starts,
+                )
+            )
+    out["n_basin"] = np.sum(f <= thresh[:, None], axis=1).astype(np.int64)
+    out["n_eval"] = res.n_eval.reshape(n_res, n_starts).sum(axis=1).astype(np.int64)
+    return out
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

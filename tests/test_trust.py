@@ -77,8 +77,9 @@ def test_escalation_makes_every_resample_converge(runs60):
     crude = bs.bootstrap(runs60, n_resamples=8, polish_steps=0, escalation=False, **SMALL)
     fixed = bs.bootstrap(runs60, n_resamples=8, polish_steps=0, **SMALL)
     ref = bs.bootstrap(runs60, n_resamples=8, **SMALL)
-    assert crude.n_unconverged > 0 and crude.verified is not None
-    assert fixed.n_unconverged == 0 and fixed.n_escalated >= crude.n_unconverged
+    # Unchecked, the loose L-BFGS "converges" short of the minimum on some resamples.
+    assert np.any(crude.objective > ref.objective * (1 + 1e-10))
+    assert fixed.n_unconverged == 0 and fixed.n_escalated > 0
     assert fixed.escalation_counts()["newton"] + fixed.escalation_counts()["multistart"] > 0
     np.testing.assert_allclose(fixed.objective, ref.objective, rtol=1e-10)
     assert "resamples_escalated" in {d.code for d in fixed.diagnostics}
@@ -206,8 +207,10 @@ def test_cli_rejects_invalid_options_before_work(tmp_path, capsys, option):
         + "\n".join(f"{n!r},{d!r},{l!r}" for n, d, l in zip(runs.N, runs.D, runs.loss, strict=True))
     )
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as err:
-        cli_main(["bootstrap", str(csv), "--out", str(out), "--no-progress", *option])
-    assert err.value.code == 2
+    try:
+        rc = cli_main(["bootstrap", str(csv), "--out", str(out), "--no-progress", *option])
+    except SystemExit as err:  # argparse's own exit
+        rc = err.code
+    assert rc == 2
     assert option[0] in capsys.readouterr().err
     assert not out.exists()

@@ -17,49 +17,92 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: F401
-from .benchmark import bench
-from .data import Runs, load_runs
-from .fitting import (
-    BootstrapResult,
-    FitResult,
-    bootstrap,
-    compare,
-    compare_laws,
-    fit,
-    fit_links,
-    load_bootstrap,
-    predict,
-)
-from .flops import Architecture, training_flops
-from .laws import (
-    ChinchillaParams,
-    DataConstrainedParams,
-    KaplanNDParams,
-    Law,
-    custom_law,
-    validate_law,
-)
-from .sizing import (
-    FRONTIERS,
-    Allocation,
-    CostModel,
-    Hardware,
-    LifetimeOptimum,
-    allocation,
-    compute_optimal,
-    constrained_optimal,
-    envelope_fit,
-    isoflop_fit,
-    lifetime_budget_optimal,
-    lifetime_cost,
-    lifetime_intervals,
-    lifetime_optimal,
-)
-from .sizing.design import design
-from .synthetic import synthetic_runs
+# Public names resolve on first use (PEP 562): `import scaling_jax` costs little more than
+# `import jax`, and a script or CLI command imports only the modules it uses.
+_SUBMODULES = ("data", "fitting", "flops", "laws", "presets", "sizing", "synthetic")
+_PUBLIC: dict[str, str] = {
+    "bench": "scaling_jax.benchmark",
+    "Runs": "scaling_jax.data",
+    "load_runs": "scaling_jax.data",
+    "BootstrapResult": "scaling_jax.fitting",
+    "FitResult": "scaling_jax.fitting",
+    "bootstrap": "scaling_jax.fitting",
+    "compare": "scaling_jax.fitting",
+    "compare_laws": "scaling_jax.fitting",
+    "fit": "scaling_jax.fitting",
+    "fit_links": "scaling_jax.fitting",
+    "load_bootstrap": "scaling_jax.fitting",
+    "predict": "scaling_jax.fitting",
+    "Architecture": "scaling_jax.flops",
+    "training_flops": "scaling_jax.flops",
+    "ChinchillaParams": "scaling_jax.laws",
+    "DataConstrainedParams": "scaling_jax.laws",
+    "KaplanNDParams": "scaling_jax.laws",
+    "Law": "scaling_jax.laws",
+    "custom_law": "scaling_jax.laws",
+    "validate_law": "scaling_jax.laws",
+    "FRONTIERS": "scaling_jax.sizing",
+    "Allocation": "scaling_jax.sizing",
+    "CostModel": "scaling_jax.sizing",
+    "Hardware": "scaling_jax.sizing",
+    "LifetimeOptimum": "scaling_jax.sizing",
+    "allocation": "scaling_jax.sizing",
+    "compute_optimal": "scaling_jax.sizing",
+    "constrained_optimal": "scaling_jax.sizing",
+    "envelope_fit": "scaling_jax.sizing",
+    "isoflop_fit": "scaling_jax.sizing",
+    "lifetime_budget_optimal": "scaling_jax.sizing",
+    "lifetime_cost": "scaling_jax.sizing",
+    "lifetime_intervals": "scaling_jax.sizing",
+    "lifetime_optimal": "scaling_jax.sizing",
+    "design": "scaling_jax.sizing.design",
+    "synthetic_runs": "scaling_jax.synthetic",
+}
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from . import data, fitting, flops, laws, presets, sizing, synthetic  # noqa: F401
+    from .benchmark import bench
+    from .data import Runs, load_runs
+    from .fitting import (
+        BootstrapResult,
+        FitResult,
+        bootstrap,
+        compare,
+        compare_laws,
+        fit,
+        fit_links,
+        load_bootstrap,
+        predict,
+    )
+    from .flops import Architecture, training_flops
+    from .laws import (
+        ChinchillaParams,
+        DataConstrainedParams,
+        KaplanNDParams,
+        Law,
+        custom_law,
+        validate_law,
+    )
+    from .sizing import (
+        FRONTIERS,
+        Allocation,
+        CostModel,
+        Hardware,
+        LifetimeOptimum,
+        allocation,
+        compute_optimal,
+        constrained_optimal,
+        envelope_fit,
+        isoflop_fit,
+        lifetime_budget_optimal,
+        lifetime_cost,
+        lifetime_intervals,
+        lifetime_optimal,
+    )
+    from .sizing.design import design
+    from .synthetic import synthetic_runs
 
 __all__ = [
     # data
@@ -149,7 +192,14 @@ _INSTEAD = {
 
 
 def __getattr__(name: str) -> Any:
-    """Old top-level names: still work for one release, with a DeprecationWarning."""
+    """Public names and subpackages on first use; old top-level names still work for one
+    release, with a DeprecationWarning."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"scaling_jax.{name}")
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
     if name not in _DEPRECATED:
         raise AttributeError(f"module 'scaling_jax' has no attribute {name!r}")
     module, attr = _DEPRECATED[name]
@@ -165,4 +215,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

@@ -74,3 +74,27 @@ def test_fast_fit_compiles_few_programs():
         """
     )
     assert 1 <= out["fast"] <= 8, out
+
+
+def test_bootstrap_compiles_few_programs():
+    out = _run(
+        """
+        runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
+        n = compiles(sj.bootstrap, runs, n_resamples=1000, progress=False)
+        print(json.dumps({"bootstrap": n}))
+        """
+    )
+    assert 1 <= out["bootstrap"] <= 16, out
+
+
+def test_import_is_light():
+    code = (
+        "import sys, scaling_jax\n"
+        "heavy = [m for m in ('matplotlib', 'pandas', 'scipy', 'scaling_jax.fitting',"
+        " 'scaling_jax.plots') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

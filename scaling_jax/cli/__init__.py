@@ -2,8 +2,9 @@
 ``register_cli(subparsers)``, which adds its sub-parser and sets ``func`` (``args -> exit
 code``). A new command is a new module plus one name in `COMMANDS`.
 
-XLA compilations are cached on disk (``$SCALING_JAX_CACHE`` or ``~/.cache/scaling_jax/xla``),
-so only the first call on a machine pays the full compile time of the batched solver.
+XLA compilations are cached on disk (``$SCALING_JAX_CACHE`` or ``~/.cache/scaling_jax/xla``;
+``SCALING_JAX_CACHE=off`` disables it), as for the Python API (`scaling_jax._cache`), so
+only the first call on a machine pays the full compile time of the batched solver.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -42,16 +42,6 @@ def _configure_process() -> None:
 
     jax.config.update("jax_enable_x64", True)
     os.environ.setdefault("MPLBACKEND", "Agg")
-
-
-def _enable_compilation_cache() -> None:
-    import jax
-
-    cache = os.environ.get("SCALING_JAX_CACHE", str(Path.home() / ".cache/scaling_jax/xla"))
-    if cache.lower() in {"", "0", "off", "none"}:
-        return
-    jax.config.update("jax_compilation_cache_dir", cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
 def _version() -> str:
@@ -91,9 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0) if not isinstance(stop.code, str) else 2
     args.argv = argv  # a command can re-run itself (``bootstrap --processes N``)
     _configure_process()
-    _enable_compilation_cache()
+    from scaling_jax._cache import compile_scope
+
     try:
-        return int(args.func(args) or 0)
+        with compile_scope():
+            return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as err:
         print(f"scaling-jax {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -1,13 +1,38 @@
 """Fitting: the Huber objective, the lock-step batched solver, the multi-start fit, the
 bootstrap, out-of-sample extrapolation checks and loss -> metric link fits."""
 
-from .comparison import Comparison, compare
-from .extrapolation import ExtrapolationTable, compare_laws
-from .link_fit import LinkFit, fit_links
-from .multistart import FitResult, StartsTable, fit, make_starts
-from .prediction import Prediction, predict
-from .resampling import BootstrapResult, bootstrap, load_bootstrap
-from .solver import FitStatus
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names resolve on first use (PEP 562), so importing one module of this package does not
+# import all the others.
+_EXPORTS: dict[str, str] = {
+    "Comparison": ".comparison",
+    "compare": ".comparison",
+    "ExtrapolationTable": ".extrapolation",
+    "compare_laws": ".extrapolation",
+    "LinkFit": ".link_fit",
+    "fit_links": ".link_fit",
+    "FitResult": ".multistart",
+    "StartsTable": ".multistart",
+    "fit": ".multistart",
+    "make_starts": ".multistart",
+    "Prediction": ".prediction",
+    "predict": ".prediction",
+    "BootstrapResult": ".resampling",
+    "bootstrap": ".resampling",
+    "load_bootstrap": ".resampling",
+    "FitStatus": ".solver",
+}
+
+if TYPE_CHECKING:
+    from .comparison import Comparison, compare
+    from .extrapolation import ExtrapolationTable, compare_laws
+    from .link_fit import LinkFit, fit_links
+    from .multistart import FitResult, StartsTable, fit, make_starts
+    from .prediction import Prediction, predict
+    from .resampling import BootstrapResult, bootstrap, load_bootstrap
+    from .solver import FitStatus
 
 __all__ = [
     "fit",
@@ -27,3 +52,15 @@ __all__ = [
     "compare",
     "Comparison",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

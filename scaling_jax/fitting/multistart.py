@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._cache import with_compile_cache
 from scaling_jax._io import json_float, write_json_atomic
 from scaling_jax._padding import pad_points, padded_length
 from scaling_jax._precision import float64_call
@@ -360,6 +361,7 @@ def _resolve_dtype(dtype: Any) -> Any:
     return dt
 
 
+@with_compile_cache
 @float64_call
 def fit(
     data: Any,

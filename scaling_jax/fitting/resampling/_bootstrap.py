@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scaling_jax._cache import with_compile_cache
 from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.fitting.options import LOSSES
@@ -21,6 +22,7 @@ from ._result import BootstrapResult
 from ._run import run_chunks, run_jackknife
 
 
+@with_compile_cache
 @float64_call
 def bootstrap(
     data: Any,

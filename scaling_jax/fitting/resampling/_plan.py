@@ -234,7 +234,7 @@ def make_job(
         n_extra_starts,
         seed,
         full,
-        best_theta=np.asarray(constrained.reduce(jnp.asarray(full.theta))),
+        best_theta=np.asarray(constrained.reduce(np.asarray(full.theta))),
     )
     warm = starts_label == "warm"
     if polish_starts is None:
@@ -242,12 +242,15 @@ def make_job(
     polish_starts = check_int("polish_starts", polish_starts, 0)
     options = SolverOptions(ftol=1e-6, max_iter=200, max_evals=800) if warm else SolverOptions()
 
-    fdata = fit_data(runs, law, delta, dt)
+    # Points padded to their bucketed length (zero weights), as in `fit`: datasets of many
+    # sizes share the compiled programs. Each lane's row is padded with zeros to match.
+    fdata = fit_data(runs, law, delta, dt, pad=True)
     n_pts = len(runs)
     hard = sorted({d.code for d in full.diagnostics} & set(HARD_DATA_CODES))
     guard = None
     if warm and escalation is not None and escalation.guard and hard:
         guard = guard_starts(grid, escalation.guard_starts).astype(dt)
+    padding = np.zeros(len(fdata.log_loss) - n_pts)
     if scheme == "residual":
         if not fopts.default_objective:
             raise ValueError(
@@ -255,17 +258,18 @@ def make_job(
                 "asymmetric=1); use scheme='points' or 'groups' with other fit options"
             )
         objective = make_objective(law.log_loss, lane="offset")
-        fitted = np.asarray(base_law.log_loss(jnp.asarray(full.theta), fdata.features), np.float64)
+        feats = {k: v[:n_pts] for k, v in fdata.features.items()}
+        fitted = np.asarray(base_law.log_loss(jnp.asarray(full.theta), feats), np.float64)
         resid = np.log(runs.loss) - fitted
 
         def lane_row(i: int) -> np.ndarray:
-            return residual_offsets(resid, i, seed)
+            return np.concatenate([residual_offsets(resid, i, seed), padding])
 
     else:
         objective = make_objective(law.log_loss, fopts.loss, fopts.asymmetric)
 
         def lane_row(i: int) -> np.ndarray:
-            return resample_weights(n_pts, i, seed, scheme, groups)
+            return np.concatenate([resample_weights(n_pts, i, seed, scheme, groups), padding])
 
     plan_info = plan_chunks(
         n_resamples,

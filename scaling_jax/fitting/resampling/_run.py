@@ -180,6 +180,8 @@ def run_jackknife(job: Job) -> np.ndarray:
         rows = np.stack([(groups != g).astype(np.float64) for g in range(groups.max() + 1)])
     else:
         rows = 1.0 - np.eye(n)
+    # The points are padded (zero weights) to the bucketed length of `plan.fdata`.
+    rows = np.concatenate([rows, np.zeros((len(rows), len(plan.fdata.log_loss) - n))], axis=1)
     if scheme == "residual":
         # Leave-one-out for the residual objective: weight 0 on the point, no offset.
         jplan = replace(plan, objective=make_objective(plan.law.log_loss))

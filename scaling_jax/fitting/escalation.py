@@ -119,10 +119,14 @@ def _compiled_check(objective: Any):
 
 def _verified(f: Array, decrease: Array, step: Array, ftol: float, xtol: float) -> Array:
     """Positive definite (decrease finite), negligible decrease, and a small step -- or a
-    decrease at rounding level, where a nearly flat direction leaves the step unresolvable."""
-    rounding = 64 * jnp.finfo(jnp.result_type(f)).eps
-    small = (step <= xtol) | (decrease <= rounding * jnp.abs(f))
-    return jnp.isfinite(f) & (decrease <= jnp.maximum(ftol, rounding) * jnp.abs(f)) & small
+    decrease at rounding level, where a nearly flat direction leaves the step unresolvable.
+
+    numpy in, numpy out (host-side jnp operations would each compile a program); jnp inside
+    a traced function."""
+    xp = np if isinstance(f, np.ndarray) else jnp
+    rounding = 64 * xp.finfo(xp.result_type(f)).eps
+    small = (step <= xtol) | (decrease <= rounding * xp.abs(f))
+    return xp.isfinite(f) & (decrease <= xp.maximum(ftol, rounding) * xp.abs(f)) & small
 
 
 def check_minima(
@@ -138,9 +142,9 @@ def check_minima(
 
     `lane_data` has one row per point (e.g. bootstrap count weights), ``()`` for none.
     """
-    theta = jnp.asarray(theta)
+    theta = np.asarray(theta)
     if isinstance(lane_data, tuple):
-        lane_data = jnp.zeros((theta.shape[0], 0), theta.dtype)
+        lane_data = np.zeros((theta.shape[0], 0), theta.dtype)
         fn = _compiled_check(_IgnoreLane.wrap(objective))
     else:
         fn = _compiled_check(objective)

@@ -284,6 +284,9 @@ class TrustRegionResult(NamedTuple):
     verified: np.ndarray  # (n,) bool: verified local minimum
 
 
+_TR_BLOCK = 64
+
+
 def _bucket(n: int, minimum: int = 8) -> int:
     return max(minimum, 1 << max(0, int(np.ceil(np.log2(max(n, 1))))))
 
@@ -311,6 +314,23 @@ def trust_region_newton(
     if isinstance(lane_data, tuple):
         lane_data = np.zeros((n, 0), theta.dtype)
         objective = _IgnoreLane.wrap(objective)
+    if n > _TR_BLOCK:
+        # Blocks of at most _TR_BLOCK lanes: batches of a few hundred lanes were seen to hang
+        # in XLA:CPU execution (2-core machine, Sardana data), 64 never did.
+        parts = [
+            trust_region_newton(
+                objective,
+                theta[j : j + _TR_BLOCK],
+                data,
+                np.asarray(lane_data)[j : j + _TR_BLOCK],
+                max_steps=max_steps,
+                segment_steps=segment_steps,
+                ftol=ftol,
+                xtol=xtol,
+            )
+            for j in range(0, n, _TR_BLOCK)
+        ]
+        return TrustRegionResult(*(np.concatenate(f) for f in zip(*parts, strict=True)))
     start, segment = _compiled_tr(objective, int(max_steps), int(segment_steps), ftol, xtol)
     out = jax.tree.map(np.array, start(jnp.asarray(theta), jnp.asarray(lane_data), data))
     active = np.arange(n)

@@ -471,3 +471,15 @@ def test_notebook_runs_with_small_settings(tmp_path):
     a_ref = 0.3658 / (0.3478 + 0.3658) if has_data else float(optimal_exponents(CHINCHILLA_2022)[0])
     assert a_est == pytest.approx(a_ref, abs=2e-3 if has_data else 0.02)
     assert a_low <= a_est <= a_high
+
+
+def test_float32_bootstrap_runs_in_float32():
+    """float64 resample weights must not promote a float32 solve (regression: cond dtypes)."""
+    runs = sj.synthetic_runs(CHINCHILLA_2022, n_runs=60, seed=0, noise=0.01)
+    boot = sj.bootstrap(runs, n_resamples=4, dtype="float32", progress=False)
+    assert np.isfinite(boot.objective).all()
+    assert boot.theta.shape == (4, 5)
+    # float32 cannot verify a minimum to float64 precision: the result says so on use.
+    with pytest.warns(UserWarning, match="not at a verified minimum"):
+        se = boot.stderr()
+    assert all(np.isfinite(v) for v in se.values())

@@ -490,7 +490,7 @@ def solve_starts(
     theta0 = np.asarray(theta0)
     n_starts, k = theta0.shape
     segment = _compiled(objective, options)
-    lane_np = jax.tree.map(np.asarray, lane_data)
+    lane_np = _lane_data_as(lane_data, theta0.dtype)
     out_theta = theta0.copy()
     out_f = np.full(n_starts, np.inf)
     out_gnorm = np.full(n_starts, np.inf)
@@ -594,6 +594,17 @@ class _Newton(NamedTuple):
     lane: Any  # per-lane data
 
 
+def _lane_data_as(lane_data: Any, dtype: Any) -> Any:
+    """Per-lane data as numpy, floating leaves in the solve's dtype: float64 weights must not
+    promote a float32 solve (the lanes' carried state has to keep one dtype)."""
+
+    def cast(a: Any) -> np.ndarray:
+        a = np.asarray(a)
+        return a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a
+
+    return jax.tree.map(cast, lane_data)
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled_polish(objective: Objective):
     """The jitted batched Newton finish: one program per batch size serves the start
@@ -680,7 +691,7 @@ def polish(
         it=np.zeros(n_lanes, np.int32),
         converged=np.zeros(n_lanes, bool),
         stuck=np.zeros(n_lanes, bool),
-        lane=jax.tree.map(np.asarray, lane_data),
+        lane=_lane_data_as(lane_data, theta.dtype),
     )
     sizes = lane_sizes(n_lanes, min_bucket, bucket_factor)
     seg, cap = np.int32(segment_steps), np.int32(max_steps)

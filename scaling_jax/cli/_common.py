@@ -105,28 +105,26 @@ def nonnegative_float(option: str) -> Callable[[str], float]:
     return parse
 
 
-def positive_int(option: str) -> Callable[[str], int]:
-    """argparse type: an integer >= 1."""
+def _int_at_least(option: str, low: int) -> Callable[[str], int]:
+    """argparse type: an integer >= ``low``."""
 
     def parse(text: str) -> int:
         value = int(_number(option, text, int))
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{text}: must be >= 1")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text}: must be >= {low}")
         return value
 
     return parse
+
+
+def positive_int(option: str) -> Callable[[str], int]:
+    """argparse type: an integer >= 1."""
+    return _int_at_least(option, 1)
 
 
 def nonnegative_int(option: str) -> Callable[[str], int]:
     """argparse type: an integer >= 0."""
-
-    def parse(text: str) -> int:
-        value = int(_number(option, text, int))
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text}: must be >= 0")
-        return value
-
-    return parse
+    return _int_at_least(option, 0)
 
 
 def fraction(option: str, closed: bool = True) -> Callable[[str], float]:

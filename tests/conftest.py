@@ -33,3 +33,22 @@ def shared_data_file(name: str) -> Path:
             pytest.fail(msg + "; CI=true requires it")
         pytest.skip(msg)
     return path
+
+
+def run_notebook(path: Path, timeout: int) -> str:
+    """Execute an output-free notebook (working directory: its folder); return its stdout.
+
+    Fails if the committed notebook holds outputs or if any cell raised.
+    """
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(path, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") for c in code_cells), f"{path.name} is committed with outputs"
+    resources = {"metadata": {"path": str(path.parent)}}
+    nbclient.NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources=resources
+    ).execute()
+    outputs = [out for c in code_cells for out in c.get("outputs", [])]
+    assert not [out for out in outputs if out.get("output_type") == "error"]
+    return "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
+from conftest import run_notebook
 
 from scaling_jax.presets import MUENNIGHOFF_2023
 from scaling_jax.sizing.constrained import constrained_optimal
@@ -11,36 +11,8 @@ from scaling_jax.sizing.constrained import constrained_optimal
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "running_out_of_data.ipynb"
 
 
-def _stdout(nb) -> str:
-    return "".join(
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "stream"
-    )
-
-
 def test_running_out_of_data_notebook_executes():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    nbclient.NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    ).execute()
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert not errors
-    text = _stdout(nb)
+    text = run_notebook(NOTEBOOK, timeout=300)
     # The published check value of the law, reproduced.
     assert "= 2.2256440890" in text
     # The optimal-allocation table: one row recomputed here (budget 1e23, cap 1e10).

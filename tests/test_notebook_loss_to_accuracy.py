@@ -2,43 +2,14 @@
 
 from pathlib import Path
 
-import pytest
-from conftest import IN_CI
+from conftest import IN_CI, run_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "loss_to_accuracy.ipynb"
 DATA = NOTEBOOK.parents[2] / "shared" / "data" / "sardana_trainingresults_47.csv"
 
 
-def _stdout(nb) -> str:
-    return "".join(
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "stream"
-    )
-
-
 def test_loss_to_accuracy_notebook_executes():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    nbclient.NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    ).execute()
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert not errors
-    text = _stdout(nb)
+    text = run_notebook(NOTEBOOK, timeout=600)
 
     # 1. The known sigmoid is recovered.
     tol = {"floor": 0.02, "ceiling": 0.05, "midpoint": 0.03, "log_width": 0.15}

@@ -274,6 +274,47 @@ def test_derived_quantities_jit_and_vmap(reference):
     np.testing.assert_allclose(d["N_opt"]["estimate"][0], n_opt, rtol=1e-12)
 
 
+def _numpy_closed_form(theta: np.ndarray, budgets: np.ndarray) -> dict[str, np.ndarray]:
+    """Chinchilla compute-optimal N, D (REFERENCE.md) in plain numpy from fit coordinates."""
+    A, B, E = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
+    alpha, beta = theta[:, 3], theta[:, 4]
+    s = (alpha + beta)[:, None]
+    G = ((alpha * A) / (beta * B))[:, None] ** (1.0 / s)
+    base = budgets[None, :] / 6.0
+    n_opt, d_opt = G * base ** (beta[:, None] / s), base ** (alpha[:, None] / s) / G
+    N, D = 1e9, 2e10
+    return {
+        "params": np.stack([A, B, E, alpha, beta], axis=-1),
+        "a_N": beta / (alpha + beta),
+        "b_D": alpha / (alpha + beta),
+        "N_opt": n_opt,
+        "D_opt": d_opt,
+        "tokens_per_param": d_opt / n_opt,
+        "loss": (E + A / N**alpha + B / D**beta)[:, None],
+    }
+
+
+def test_derived_intervals_match_a_numpy_closed_form(reference):
+    budgets = np.array([5.76e23, 1e25])
+    boot = _numpy_closed_form(reference.theta, budgets)
+    hat = _numpy_closed_form(reference.theta_hat[None], budgets)
+    np.testing.assert_allclose(np.stack(reference.params, -1), boot["params"], rtol=1e-14)
+    np.testing.assert_allclose(list(reference.params_hat), hat["params"][0], rtol=1e-14)
+    d = reference.derived_intervals(budgets=budgets, points=([1e9], [2e10]), level=0.9)
+    per = reference.derived(budgets=budgets, points=([1e9], [2e10]))
+    assert set(d) == set(per) == set(boot) - {"params"}
+    for k, v in d.items():
+        np.testing.assert_allclose(per[k], boot[k], rtol=1e-13, err_msg=k)
+        np.testing.assert_allclose(v["estimate"], hat[k][0], rtol=1e-13, err_msg=k)
+        lo, hi = np.nanquantile(boot[k], [0.05, 0.95], axis=0)
+        np.testing.assert_allclose(v["low"], lo, rtol=1e-13, err_msg=k)
+        np.testing.assert_allclose(v["high"], hi, rtol=1e-13, err_msg=k)
+        np.testing.assert_allclose(v["stderr"], np.std(boot[k], 0, ddof=1), rtol=1e-12)
+    # A scalar budget and the one-budget shape agree with the two-budget program's column.
+    one = reference.derived_intervals(budgets=1e25)["D_opt"]
+    np.testing.assert_allclose(one["estimate"], d["D_opt"]["estimate"][1:], rtol=1e-14)
+
+
 def test_result_io_and_summary(tmp_path, reference):
     path = tmp_path / "boot.json"
     reference.to_json(path)

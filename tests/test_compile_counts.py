@@ -87,6 +87,29 @@ def test_bootstrap_compiles_few_programs():
     assert 1 <= out["bootstrap"] <= 16, out
 
 
+def test_bootstrap_with_summaries_and_derived_intervals_compiles_few_programs(tmp_path):
+    # What `scaling-jax bootstrap --budgets 5.76e23,1e25` does: the summary, the derived
+    # intervals at two budgets, the CSV and JSON files. The natural params and everything
+    # derived from them are one program each, not one per eager op.
+    out = _run(
+        f"""
+        runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=240, seed=0)
+        box = {{}}
+        def job():
+            res = box["res"] = sj.bootstrap(runs, n_resamples=1000, progress=False)
+            res.summary(budgets=[5.76e23, 1e25])
+            res.derived_intervals(budgets=[5.76e23, 1e25])
+            res.to_csv({str(tmp_path / "s.csv")!r}, budgets=[5.76e23, 1e25])
+            res.to_json({str(tmp_path / "b.json")!r})
+        total = compiles(job)
+        again = compiles(lambda: box["res"].derived_intervals(budgets=[1e21, 1e22]))
+        print(json.dumps({{"total": total, "again": again}}))
+        """
+    )
+    assert 1 <= out["total"] <= 16, out
+    assert out["again"] == 0, out
+
+
 def test_import_is_light():
     code = (
         "import sys, scaling_jax\n"

@@ -1,8 +1,15 @@
 """Quantities derived from per-resample params (exponents, compute-optimal allocation,
-predicted loss): pure functions of a params pytree with a leading resample axis."""
+predicted loss): pure functions of a params pytree with a leading resample axis.
+
+`natural_rows` and `derived_rows` are the same computations as one compiled program each
+(per law and shapes) on a table of fit coordinates: `BootstrapResult` evaluates its natural
+params and derived intervals through them, rather than op by op on the host (each eager
+``jnp`` op on a new shape is a program of its own to trace, lower and compile).
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -12,6 +19,15 @@ from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
 from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
 
 Array = Any
+
+__all__ = [
+    "exponents",
+    "tokens_per_param",
+    "predicted_loss",
+    "derived_quantities",
+    "natural_rows",
+    "derived_rows",
+]
 
 
 # a_N = beta/(alpha+beta) (N_opt ~ C^a_N) and b_D = alpha/(alpha+beta) (D_opt ~ C^b_D).
@@ -69,3 +85,23 @@ def derived_quantities(
             N, D = jnp.broadcast_arrays(N, D)
             out["loss"] = jax.vmap(lambda p: loss_fn(p, N, D))(params)
     return out
+
+
+@functools.partial(jax.jit, static_argnames="law")
+def natural_rows(theta: Array, *, law: Law) -> Any:
+    """``law.to_params(theta)`` as one compiled program: fit coordinates (rows, k) -> the
+    law's natural-params NamedTuple of arrays (rows,)."""
+    return law.to_params(theta)
+
+
+@functools.partial(jax.jit, static_argnames="law")
+def derived_rows(theta: Array, budgets: Any, points: Any, *, law: Law) -> dict[str, Array]:
+    """`derived_quantities` of ``law.to_params(theta)`` as one compiled program.
+
+    Args:
+      theta: fit coordinates, one row per fit (rows, k).
+      budgets: training budgets (nC,) in FLOPs, or None.
+      points: (N, D) arrays (nP,) or None.
+      law: the `Law` theta belongs to (static: one program per law and shapes).
+    """
+    return derived_quantities(law.to_params(theta), budgets, points, law=law)

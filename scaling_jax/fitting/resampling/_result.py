@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import warnings
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from scaling_jax._io import json_float, write_bytes_atomic, write_json_atomic
@@ -30,7 +30,7 @@ from scaling_jax.fitting.solver import FitStatus
 from scaling_jax.laws import Law, saved_law
 
 from ._checkpoint import FORMAT
-from ._derived import derived_quantities
+from ._derived import derived_rows, natural_rows
 from ._escalate import MULTISTART, NEWTON
 from ._intervals import bca_interval, percentile_interval
 
@@ -164,23 +164,40 @@ class BootstrapResult:
     @property
     def params(self) -> Any:
         """The law's natural-params NamedTuple (e.g. `ChinchillaParams`) of arrays (R,)."""
-        return self._natural(self.theta)
+        p, n = self._natural_all, len(self)
+        return type(p)(*(v[1 : 1 + n] for v in p))
 
     @property
     def params_hat(self) -> Any:
         """Natural params of the full-data fit (floats)."""
-        p = self._natural(self.theta_hat)
-        return type(p)(*(float(v) for v in p))
+        p = self._natural_all
+        return type(p)(*(float(v[0]) for v in p))
+
+    def _rows(self) -> np.ndarray:
+        """Fit coordinates of every fit, one program's input: the full-data fit (row 0), the
+        resamples (rows 1..R), then the jackknife fits."""
+        parts = [self.theta_hat[None], self.theta]
+        if self.jackknife is not None:
+            parts.append(self.jackknife)
+        return np.concatenate([np.asarray(v, np.float64) for v in parts])
+
+    @functools.cached_property
+    def _natural_all(self) -> Any:
+        """Natural params of `_rows` (numpy), computed once per result."""
+        return self._natural_of_rows()
 
     @float64_call
-    def _natural(self, theta: np.ndarray) -> Any:
-        p = self.law.to_params(jnp.asarray(theta))
+    def _natural_of_rows(self) -> Any:
+        p = natural_rows(self._rows(), law=self.law)
         return type(p)(*(np.asarray(v) for v in p))
 
-    def _table(self, theta: np.ndarray | None) -> np.ndarray | None:
-        if theta is None:
+    def _table(self, which: str) -> np.ndarray | None:
+        """Natural params as a table (n, k): which = "theta" (R rows), "hat" (1) or "jack"."""
+        if which == "jack" and self.jackknife is None:
             return None
-        return np.stack(list(self._natural(theta)), axis=-1)
+        n = len(self)
+        rows = {"hat": slice(0, 1), "theta": slice(1, 1 + n), "jack": slice(1 + n, None)}[which]
+        return np.stack([v[rows] for v in self._natural_all], axis=-1)
 
     @property
     def natural_names(self) -> tuple[str, ...]:
@@ -192,17 +209,17 @@ class BootstrapResult:
         Warns (`UnconvergedResamplesWarning`) when more than 0.5% of resamples are unconverged.
         """
         self._warn_if_unconverged()
-        tab = self._table(self.theta)
+        tab = self._table("theta")
         return dict(zip(self.natural_names, np.std(tab, axis=0, ddof=1).tolist(), strict=True))
 
     def covariance(self, natural: bool = True) -> np.ndarray:
         """Bootstrap covariance (k, k) of natural params (or of fit coordinates)."""
-        tab = self._table(self.theta) if natural else self.theta
+        tab = self._table("theta") if natural else self.theta
         return np.cov(tab, rowvar=False)
 
     def correlation(self, natural: bool = True) -> np.ndarray:
         """Bootstrap correlation matrix (k, k), ordered like `natural_names` / `param_names`."""
-        tab = self._table(self.theta) if natural else self.theta
+        tab = self._table("theta") if natural else self.theta
         return np.corrcoef(tab, rowvar=False)
 
     def _interval_of(
@@ -232,24 +249,30 @@ class BootstrapResult:
         """
         self._warn_if_unconverged()
         lo, hi = self._interval_of(
-            self._table(self.theta),
-            self._table(self.theta_hat[None])[0],
-            self._table(self.jackknife),
+            self._table("theta"),
+            self._table("hat")[0],
+            self._table("jack"),
             level,
             method,
         )
         return {k: (float(a), float(b)) for k, a, b in zip(self.natural_names, lo, hi, strict=True)}
 
     @float64_call
+    def _derived_all(self, budgets: Any, points: Any) -> dict[str, np.ndarray]:
+        """`derived_quantities` of every row of `_rows`, as one compiled program."""
+        check_budgets(budgets)
+        if budgets is not None:
+            budgets = np.atleast_1d(np.asarray(budgets, np.float64))
+        if points is not None:
+            points = tuple(np.atleast_1d(np.asarray(v, np.float64)) for v in points)
+        out = derived_rows(self._rows(), budgets, points, law=self.law)
+        return {k: np.asarray(v) for k, v in out.items()}
+
     def derived(self, budgets: Any = None, points: Any = None) -> dict[str, np.ndarray]:
         """Per-resample derived quantities (see `derived_quantities`), numpy arrays (R, ...)."""
-        check_budgets(budgets)
-        return {
-            k: np.asarray(v)
-            for k, v in derived_quantities(self.params, budgets, points, law=self.law).items()
-        }
+        n = len(self)
+        return {k: v[1 : 1 + n] for k, v in self._derived_all(budgets, points).items()}
 
-    @float64_call
     def derived_intervals(
         self,
         budgets: Any = None,
@@ -259,20 +282,12 @@ class BootstrapResult:
     ) -> dict[str, dict[str, np.ndarray]]:
         """name -> {"estimate", "low", "high", "stderr"} for a_N, b_D, N_opt, D_opt, ... ."""
         self._warn_if_unconverged()
-        check_budgets(budgets)
-        boot = derived_quantities(self.params, budgets, points, law=self.law)
-        hat = derived_quantities(self._natural(self.theta_hat[None]), budgets, points, law=self.law)
-        jack = (
-            None
-            if self.jackknife is None
-            else derived_quantities(self._natural(self.jackknife), budgets, points, law=self.law)
-        )
+        rows, n = self._derived_all(budgets, points), len(self)
         out = {}
-        for name, samples in boot.items():
-            s, est = np.asarray(samples), np.asarray(hat[name])[0]
-            lo, hi = self._interval_of(
-                s, est, None if jack is None else np.asarray(jack[name]), level, method
-            )
+        for name, v in rows.items():
+            s, est = v[1 : 1 + n], v[0]
+            jack = None if self.jackknife is None else v[1 + n :]
+            lo, hi = self._interval_of(s, est, jack, level, method)
             out[name] = {
                 "estimate": est,
                 "low": lo,

@@ -121,3 +121,17 @@ def test_import_is_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "[]"
+
+
+def test_cli_parser_does_not_import_jax():
+    # `scaling-jax --help` and argument errors answer without importing JAX (~1 s).
+    code = (
+        "import sys\n"
+        "from scaling_jax.cli import build_parser\n"
+        "build_parser()\n"
+        "print([m for m in ('jax', 'scipy', 'matplotlib') if m in sys.modules])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scaling_jax.laws import (
-    CHINCHILLA,
-    DATA_CONSTRAINED,
-    DATA_CONSTRAINED_FROZEN,
-    KAPLAN,
-    LAWS,
-    Law,
-)
+if TYPE_CHECKING:
+    from scaling_jax.laws import Law
 
 __all__ = ["resolve_law_spec", "register_cli", "run_extrapolate"]
 
+# --law aliases -> names in scaling_jax.laws (looked up on use: building the command-line
+# parser imports this module, and ``scaling-jax --help`` should not import JAX).
 _ALIASES = {
-    "chinchilla": CHINCHILLA,
-    "kaplan": KAPLAN,
-    "data-constrained": DATA_CONSTRAINED,
-    "data-constrained-frozen": DATA_CONSTRAINED_FROZEN,
+    "chinchilla": "CHINCHILLA",
+    "kaplan": "KAPLAN",
+    "data-constrained": "DATA_CONSTRAINED",
+    "data-constrained-frozen": "DATA_CONSTRAINED_FROZEN",
 }
 
 
@@ -35,14 +31,16 @@ def resolve_law_spec(spec: str) -> Law:
     """A `Law` from ``chinchilla | kaplan | data-constrained | data-constrained-frozen``, any
     name in `scaling_jax.laws.LAWS`, or ``module:function`` (a function returning a `Law`, or
     a `Law` object of that name)."""
+    from scaling_jax import laws  # noqa: PLC0415 -- see _ALIASES
+
     spec = spec.strip()
     key = spec.lower()
     if key in _ALIASES:
-        return _ALIASES[key]
-    if key.replace("-", "_") in LAWS:
-        return LAWS[key.replace("-", "_")]
+        return getattr(laws, _ALIASES[key])
+    if key.replace("-", "_") in laws.LAWS:
+        return laws.LAWS[key.replace("-", "_")]
     if ":" not in spec:
-        known = sorted({*_ALIASES, *LAWS})
+        known = sorted({*_ALIASES, *laws.LAWS})
         raise ValueError(f"unknown law {spec!r}; use one of {known} or module:function")
     module_name, _, attr = spec.partition(":")
     try:
@@ -51,8 +49,8 @@ def resolve_law_spec(spec: str) -> Law:
         raise ValueError(
             f"law {spec!r}: cannot load {attr!r} from {module_name!r}: {err}"
         ) from None
-    law = obj if isinstance(obj, Law) else obj() if callable(obj) else obj
-    if not isinstance(law, Law):
+    law = obj if isinstance(obj, laws.Law) else obj() if callable(obj) else obj
+    if not isinstance(law, laws.Law):
         raise ValueError(f"law {spec!r} gave {type(law).__name__}, not a scaling_jax Law")
     return law
 

@@ -11,7 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaling_jax.cli._common import (
     LawChoice,
@@ -24,13 +24,9 @@ from scaling_jax.cli._common import (
     resolve_law,
     write_json,
 )
-from scaling_jax.sizing.lifetime import (
-    LifetimeOptimum,
-    chinchilla_optimal_loss,
-    cost_model,
-    lifetime_budget_optimal,
-    lifetime_optimal,
-)
+
+if TYPE_CHECKING:  # the solvers import JAX: loaded on use, not to build the parser
+    from scaling_jax.sizing.lifetime import LifetimeOptimum
 
 __all__ = [
     "register_cli",
@@ -189,6 +185,13 @@ def run_lifetime(args: argparse.Namespace) -> int:
             )
     elif args.input_tokens or args.output_tokens:
         raise ValueError("--input-tokens/--output-tokens need --requests (the dollar objective)")
+    from scaling_jax.sizing.lifetime import (  # noqa: PLC0415
+        chinchilla_optimal_loss,
+        cost_model,
+        lifetime_budget_optimal,
+        lifetime_optimal,
+    )
+
     choice = resolve_chinchilla(args.law)
     params = choice.params
     cost = None
@@ -247,6 +250,8 @@ def run_lifetime(args: argparse.Namespace) -> int:
 def demo_lines(choice: LawChoice, n_match: float = 13e9, T: float = 2e12) -> list[str]:
     """Lifetime section of ``scaling-jax demo`` for the law `choice` (the fitted one): the
     paper's example, a Chinchilla-optimal 13B model's loss served for 2e12 tokens."""
+    from scaling_jax.sizing.lifetime import chinchilla_optimal_loss, lifetime_optimal  # noqa: PLC0415
+
     loss = float(chinchilla_optimal_loss(choice.params, n_match))
     opt = lifetime_optimal(choice.params, loss, T)
     return [

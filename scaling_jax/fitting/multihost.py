@@ -18,6 +18,9 @@ chunk files. This module holds the pieces around that:
 When a process dies, JAX's coordination service stops the others once the heartbeat timeout
 (`initialize`'s ``heartbeat_s``) expires. Restart every process with the same command: chunks
 already on disk are kept, the rest are solved again, and the merged result is the same.
+
+JAX is imported inside the functions that use it: the command line reads the ``ENV_*`` names
+to build its parser, and ``scaling-jax --help`` should not pay for importing JAX.
 """
 
 from __future__ import annotations
@@ -29,8 +32,6 @@ import socket
 import time
 from collections.abc import Mapping
 from typing import Any
-
-import jax
 
 __all__ = [
     "ENV_COORDINATOR",
@@ -117,6 +118,8 @@ def initialize(
 
     With one process this does nothing: a single-process run needs no runtime.
     """
+    import jax  # noqa: PLC0415 -- see the module docstring
+
     host, port = _split_address(coordinator)
     for name, value in (("num_processes", num_processes), ("process_id", process_id)):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -182,6 +185,8 @@ def _client() -> Any:
 
 def is_distributed() -> bool:
     """True when JAX's distributed runtime runs with more than one process."""
+    import jax  # noqa: PLC0415 -- see the module docstring
+
     return jax.process_count() > 1 and _client() is not None
 
 
@@ -213,6 +218,8 @@ def agree(name: str, payload: Mapping[str, Any], timeout_s: float | None = None)
     the same ``ValueError`` on every process, naming the fields and the processes. A process
     that does not publish within `timeout_s` raises ``RuntimeError``.
     """
+    import jax  # noqa: PLC0415 -- see the module docstring
+
     client = _client()
     if client is None or jax.process_count() == 1:
         return
@@ -248,6 +255,8 @@ def agree(name: str, payload: Mapping[str, Any], timeout_s: float | None = None)
 def barrier(name: str, timeout_s: float | None = None) -> None:
     """Wait until every process reaches `name` (the coordination service's barrier; no device
     collectives). ``RuntimeError`` after `timeout_s`."""
+    import jax  # noqa: PLC0415 -- see the module docstring
+
     client = _client()
     if client is None or jax.process_count() == 1:
         return

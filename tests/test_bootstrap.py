@@ -432,7 +432,7 @@ def test_plots_draw_the_bootstrap(tmp_path, reference):
     k = len(res.natural_names)
     axes = Figure().subplots(k, k)
     assert plots.plot_corner(res, ax=axes) is axes
-    assert [a.get_xlabel() for a in axes[-1]] == list(res.natural_names)
+    assert [a.get_xlabel().split(" (")[0] for a in axes[-1]] == list(res.natural_names)
     hist = axes[0, 0].patches  # histogram of the first parameter over the resamples
     assert sum(p.get_height() for p in hist) == np.isfinite(np.asarray(res.params[0])).sum()
     np.testing.assert_allclose(axes[0, 0].lines[0].get_xdata()[0], res.params_hat[0])
@@ -458,16 +458,24 @@ def test_plots_draw_the_bootstrap(tmp_path, reference):
 
 def test_plots_label_axes_units_and_markers(reference, runs60):
     from matplotlib.figure import Figure
+    from plot_checks import assert_readable
 
     from scaling_jax.plots.bootstrap import plot_bootstrap_frontier, plot_corner
 
     k = len(reference.natural_names)
     grid = Figure().subplots(k, k)
     plot_corner(reference, truth=CHINCHILLA_2022, ax=grid)
+    assert_readable(grid)
     assert "16 resamples" in grid[0, 0].get_title(loc="left")
     for i in range(k):
-        assert grid[i, i].get_ylabel() == "resamples"  # histogram y-axes are labelled
-        assert grid[k - 1, i].get_xlabel() == reference.natural_names[i]
+        assert grid[i, i].get_ylabel() == "count (resamples)"  # histogram y-axes are labelled
+    units = {"A": "nats/token × parameters^alpha", "B": "nats/token × tokens^beta"}
+    units.update(E="nats/token", alpha="dimensionless", beta="dimensionless")
+    assert reference.natural_names == ("A", "B", "E", "alpha", "beta")
+    for i, name in enumerate(reference.natural_names):  # each parameter with its units
+        assert grid[k - 1, i].get_xlabel() == f"{name} ({units[name]})"
+        if i > 0:
+            assert grid[i, 0].get_ylabel() == f"{name} ({units[name]})"
     labels = [t.get_text() for t in grid[0, 0].get_legend().get_texts()]
     assert labels == ["full-data fit", "true value"]  # the full-data marker has a legend entry
     # Amplitudes spanning orders of magnitude get log axes; exponents stay linear.
@@ -478,6 +486,7 @@ def test_plots_label_axes_units_and_markers(reference, runs60):
 
     pair = Figure().subplots(1, 2)
     plot_bootstrap_frontier(reference, runs=runs60, truth=CHINCHILLA_2022, ax=pair)
+    assert_readable(pair)
     left, right = pair
     assert left.get_xlabel() == "training compute C (FLOPs)"
     assert left.get_ylabel() == "N_opt (parameters)" and right.get_ylabel() == "D_opt (tokens)"

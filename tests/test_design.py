@@ -161,6 +161,7 @@ def test_design_cli_prints_csv(tmp_path, capsys):
 
 def test_plots_draw_into_axes(pilot_fit):
     from matplotlib.figure import Figure
+    from plot_checks import assert_readable
 
     from scaling_jax.fitting.link_fit import fit_links
     from scaling_jax.plots.accuracy import plot_design, plot_link
@@ -169,6 +170,7 @@ def test_plots_draw_into_axes(pilot_fit):
     res = design(runs, fitted, TARGET, budget_for_new_runs=ALLOWANCE, k=K)
     ax = Figure().subplots()
     assert plot_design(res, runs, ax=ax) is ax
+    assert_readable(ax)
     offsets = [c.get_offsets() for c in ax.collections]
     assert any(np.allclose(np.asarray(o)[:, 0], res.N) for o in offsets if len(o) == K)
     assert ax.get_xscale() == "log"
@@ -178,6 +180,7 @@ def test_plots_draw_into_axes(pilot_fit):
     links = fit_links(with_metric, ["acc"], "exponential", n_resamples=8)
     ax = Figure().subplots()
     assert plot_link(links, with_metric, "acc", ax=ax) is ax
+    assert_readable(ax)
     line = ax.lines[0]
     np.testing.assert_allclose(line.get_ydata(), links.predict(line.get_xdata(), "acc"))
-    assert ax.get_ylabel() == "acc" and len(ax.collections) >= 2  # runs + band
+    assert ax.get_ylabel() == "acc (score)" and len(ax.collections) >= 2  # runs + band

@@ -90,19 +90,28 @@ def test_plots_and_cli(runs, table, tmp_path):
     assert all(p.stat().st_size > 1000 for p in out)
     # Drawn into the caller's Axes: the held-out crosses are the table's numbers.
     from matplotlib.figure import Figure
+    from plot_checks import assert_readable
 
     axes = Figure().subplots(1, len(table.rows))
     assert laws_plots.plot_predicted_vs_observed(table, runs, ax=axes) is axes
+    assert_readable(axes)
     row = table.rows[0]
     held_out = next(c for c in axes[0].collections if c.get_label() == "held-out").get_offsets()
     np.testing.assert_allclose(held_out, np.stack([row.observed, row.predicted], axis=1))
-    assert axes[0].get_xlabel() == "observed loss" and row.law in axes[0].get_title()
+    assert axes[0].get_xlabel() == "observed loss (nats/token)" and row.law in axes[0].get_title()
     pair = Figure().subplots(1, 2)
     laws_plots.plot_residuals("chinchilla", table["chinchilla"].fit.theta, runs, ax=pair)
+    assert_readable(pair)
     np.testing.assert_allclose(pair[0].collections[0].get_offsets()[:, 0], runs.N)
-    assert pair[1].get_xlabel() == "D (tokens)"
+    assert pair[1].get_xlabel() == "training data D (tokens)"
     ax = Figure().subplots()
     laws_plots.plot_loss_vs_epochs(presets.MUENNIGHOFF_2023, 1e9, 1e10, ax=ax)
+    assert_readable(ax)
+    pair = Figure().subplots(1, 2)
+    assert laws_plots.plot_fit("chinchilla", table["chinchilla"].fit.theta, runs, ax=pair) is pair
+    assert_readable(pair)
+    fitted = pair[1].collections[0].get_offsets()  # fitted against observed, one point per run
+    np.testing.assert_allclose(fitted[:, 0], runs.loss)
     repeated, fresh = (line.get_ydata() for line in ax.lines)
     assert np.all(repeated >= fresh - 1e-12)  # repeating data never beats fresh data
     assert ax.get_ylabel() == "loss (nats/token)"

@@ -151,6 +151,14 @@ def test_cli_isoflop_and_plots(tmp_path, capsys):
     res = iso.isoflop_fit(path, n_col="n", d_col="d")
     f = plot_frontier([res], tmp_path / "f.png", params=CHINCHILLA_2022, frontiers=["kaplan"])
     assert f == tmp_path / "f.png" and f.is_file()
+    from matplotlib.figure import Figure
+    from plot_checks import assert_readable
+
+    ax = Figure().subplots()
+    plot_frontier([res], params=CHINCHILLA_2022, frontiers=["kaplan"], ax=ax)
+    assert_readable(ax)
+    measured = ax.collections[-1].get_offsets()  # the measured optima, one per budget
+    np.testing.assert_allclose(measured[:, 1], res.n_opt)
     with pytest.warns(DeprecationWarning, match="plot_frontier"):  # the old argument order
         assert plot_frontier(tmp_path / "g.png", [res], CHINCHILLA_2022, ["kaplan"]).is_file()
     args = parser.parse_args(["isoflop", str(path), "--n-col", "params"])
@@ -282,6 +290,8 @@ def test_approach2_on_epoch_points_binned_to_the_paper_budgets():
 
 
 def test_isoflop_plot_labels(tmp_path):
+    from plot_checks import assert_readable
+
     from scaling_jax.plots.optimal import plot_isoflop
 
     res = iso.isoflop_fit(synthetic_isoflop_runs(CHINCHILLA_2022, BUDGETS[:3], per_budget=5))
@@ -289,7 +299,11 @@ def test_isoflop_plot_labels(tmp_path):
 
     ax = Figure().subplots()
     assert plot_isoflop(res, ax=ax) is ax
-    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "final loss (nats/token)"
+    assert_readable(ax)
+    assert (
+        ax.get_xlabel() == "model size N (parameters)"
+        and ax.get_ylabel() == "final loss (nats/token)"
+    )
     assert "IsoFLOP profiles" in ax.get_title()
     labels = ax.get_legend_handles_labels()[1]
     assert all(label.endswith(" FLOPs") for label in labels[:3])  # budgets carry their unit

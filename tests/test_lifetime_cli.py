@@ -100,6 +100,8 @@ def test_demo_lines_use_the_given_law():
 
 
 def test_plots_write_files(tmp_path):
+    from plot_checks import assert_readable
+
     from scaling_jax.plots.lifetime import plot_lifetime_cost_vs_n, plot_optimum_vs_demand
 
     loss = float(lt.chinchilla_optimal_loss(SARDANA_2024, 13e9))
@@ -113,16 +115,22 @@ def test_plots_write_files(tmp_path):
     axes = Figure().subplots(1, 3)
     T = np.array([1e10, 1e12, 1e14])
     plot_optimum_vs_demand(SARDANA_2024, loss, inference_tokens=T, ax=axes)
+    assert_readable(axes)
     opt = lt.lifetime_optimal(SARDANA_2024, loss, T)
     np.testing.assert_allclose(axes[0].lines[0].get_ydata(), opt.N)
     np.testing.assert_allclose(axes[0].lines[1].get_ydata(), opt.baseline.N)
     assert [a.get_ylabel() for a in axes] == [
-        "parameters N",
-        "training tokens D_tr",
-        "tokens per parameter",
+        "model size N (parameters)",
+        "training data D_tr (tokens)",
+        "D_tr / N (tokens per parameter)",
     ]
     ax = Figure().subplots()
     plot_lifetime_cost_vs_n(SARDANA_2024, loss, [2e12], ax=ax)
+    assert_readable(ax)
+    dollars = Figure().subplots()
+    plot_lifetime_cost_vs_n(SARDANA_2024, loss, [2e12], cost=cm, ax=dollars)
+    assert_readable(dollars)
+    assert dollars.get_ylabel() == "lifetime cost (US$)"
     curve, marker = ax.lines[:2]
     opt = lt.lifetime_optimal(SARDANA_2024, loss, 2e12)
     # The marked optimum is the lowest point of the iso-loss cost curve.

@@ -327,6 +327,8 @@ def test_cli_optimal(tmp_path, capsys):
 
 
 def test_contour_and_frontier_plots(tmp_path):
+    from plot_checks import assert_readable
+
     from scaling_jax.plots.optimal import plot_frontier, plot_loss_contours
 
     assert plot_loss_contours(CHINCHILLA_2022, tmp_path / "c.png").stat().st_size > 1000
@@ -335,6 +337,7 @@ def test_contour_and_frontier_plots(tmp_path):
 
     ax = Figure().subplots()
     assert plot_frontier(params=EPOCH_2024, frontiers=["chinchilla_1"], ax=ax) is ax
+    assert_readable(ax)
     law, published = ax.lines
     C = law.get_xdata()
     np.testing.assert_allclose(law.get_ydata(), opt.compute_optimal(EPOCH_2024, C)[0])
@@ -342,11 +345,13 @@ def test_contour_and_frontier_plots(tmp_path):
     assert ax.get_xlabel() == "training compute C (FLOPs)"
     ax = Figure().subplots()
     plot_loss_contours(CHINCHILLA_2022, ax=ax)
+    assert_readable(ax)
     frontier = next(line for line in ax.lines if line.get_label() == "efficient frontier")
     n, d = frontier.get_xdata(), frontier.get_ydata()
     c = 6 * n * d
     np.testing.assert_allclose(n, opt.compute_optimal(CHINCHILLA_2022, c)[0], rtol=1e-10)
-    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "training tokens D"
+    assert ax.get_xlabel() == "model size N (parameters)"
+    assert ax.get_ylabel() == "training data D (tokens)"
     assert "nats/token" in ax.get_title()
     ax = Figure().subplots()
     plot_frontier(params=EPOCH_2024, data_range=(1e19, 1e22), ax=ax)

@@ -16,9 +16,32 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["PathOrAxes", "open_axes", "close_axes"]
+__all__ = ["PathOrAxes", "open_axes", "close_axes", "param_label"]
 
 PathOrAxes = Any  # Path when a file was written, the caller's Axes when `ax` was given
+
+
+# Units of the natural parameters of the built-in laws, for axis labels. Loss is in nats/token;
+# A and B carry the units that make A / N^alpha and B / D^beta a loss.
+PARAM_UNITS = {
+    "E": "nats/token",
+    "A": "nats/token × parameters^alpha",
+    "B": "nats/token × tokens^beta",
+    "alpha": "dimensionless",
+    "beta": "dimensionless",
+    "alpha_N": "dimensionless",
+    "alpha_D": "dimensionless",
+    "N_c": "parameters",
+    "D_c": "tokens",
+    "R_D": "epochs",
+    "R_N": "multiples of U_N",
+}
+
+
+def param_label(name: str) -> str:
+    """Axis label for a law parameter: ``"E (nats/token)"``; a user law's own names bare."""
+    unit = PARAM_UNITS.get(name)
+    return name if unit is None else f"{name} ({unit})"
 
 
 def open_axes(

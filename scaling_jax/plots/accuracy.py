@@ -62,7 +62,9 @@ def plot_link(
     i = fit.index(metric)
     if fit.fixed[i, 0]:
         a.axhline(fit.theta[i, 0], color="0.5", lw=0.8, ls=":", label="floor (fixed)")
-    a.set(xlabel="loss (nats/token)", ylabel=metric, title=f"{metric}: {fit.link} link")
+    a.set(
+        xlabel="loss (nats/token)", ylabel=f"{metric} (score)", title=f"{metric}: {fit.link} link"
+    )
     a.invert_xaxis()  # lower loss (better models) to the right
     a.legend(fontsize=7)
     return close_axes(fig, path, ax)
@@ -91,7 +93,8 @@ def plot_design(
     c_lo = np.floor(np.log10(6 * n_all.min() * d_all.min()))
     c_hi = np.ceil(np.log10(result.budget_for_new_runs))
     for e in np.arange(c_lo, c_hi + 1):
-        a.plot(n_line, 10**e / (6 * n_line), color="0.6", lw=0.6, ls="--")
+        label = "isoFLOP lines 6ND = C (C in FLOPs)" if e == c_lo else None
+        a.plot(n_line, 10**e / (6 * n_line), color="0.6", lw=0.6, ls="--", label=label)
         a.annotate(f"1e{int(e)}", (n_line[-1], 10**e / (6 * n_line[-1])), fontsize=6, color="0.4")
     budgets = np.geomspace(10**c_lo, result.target_budget, 60)
     frontier = compute_optimal(result.params, budgets)
@@ -103,13 +106,13 @@ def plot_design(
         color="C2",
         marker="D",
         s=30,
-        label=f"target C = {result.target_budget:.0e}",
+        label=f"target C = {result.target_budget:.0e} FLOPs",
     )
     a.set(
         xscale="log",
         yscale="log",
-        xlabel="parameters N",
-        ylabel="training tokens D",
+        xlabel="model size N (parameters)",
+        ylabel="training data D (tokens)",
         title=(
             f"next {len(result.N)} runs: N_opt interval x/÷ "
             f"{result.interval_factor(pilot=True):.2f} -> {result.interval_factor():.2f}"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from scaling_jax.fitting.resampling import BootstrapResult
-from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
+from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes, param_label
 
 __all__ = ["plot_corner", "plot_bootstrap_frontier", "corner_plot", "frontier_plot"]
 
@@ -41,7 +41,8 @@ def plot_corner(
 ) -> PathOrAxes:
     """Corner plot of the per-resample natural parameters (k×k panels for k parameters).
 
-    Diagonal: histograms (y: resamples); below: pairwise scatter. Parameters spanning more
+    Diagonal: histograms (y: resamples); below: pairwise scatter. Axes carry each parameter's
+    units (E in nats/token, exponents dimensionless; see `param_label`). Parameters spanning more
     than a factor 20 across resamples (typically the amplitudes A, B, whose resamples reach
     1e5 on small data) get log axes, so one outlier does not squash the panel. The full-data
     fit is black; `truth` (a params tuple, e.g. for synthetic data) red. `ax`, if given, is a
@@ -69,7 +70,7 @@ def plot_corner(
                 a.axvline(hat[i], color="k", lw=1, label="full-data fit")
                 if true is not None:
                     a.axvline(true[i], color="C3", lw=1, ls="--", label="true value")
-                a.set_ylabel("resamples")
+                a.set_ylabel("count (resamples)")
             else:
                 if logs[i]:
                     a.set_yscale("log")
@@ -78,9 +79,9 @@ def plot_corner(
                 if true is not None:
                     a.plot(true[j], true[i], "x", color="C3", ms=6)
                 if j == 0:
-                    a.set_ylabel(names[i])
+                    a.set_ylabel(param_label(names[i]))
             if i == k - 1:
-                a.set_xlabel(names[j])
+                a.set_xlabel(param_label(names[j]))
     axes[0, 0].legend(fontsize=7, loc="upper right")
     axes[0, 0].set_title(
         f"{_law_name(result)} law: {len(result)} resamples ({result.config.get('scheme')} scheme)",

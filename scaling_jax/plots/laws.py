@@ -52,12 +52,12 @@ def plot_fit(
             a.plot(n, np.exp(np.asarray(law.log_loss(theta, grid))), color=color, lw=1)
     a.set(
         xscale="log",
-        xlabel="parameters N",
+        xlabel="model size N (parameters)",
         ylabel="final loss (nats/token)",
         title=f"{law.name} law fitted to {len(runs)} runs (lines: the law at each D)",
     )
     a.legend(fontsize=7)
-    a2.scatter(runs.loss, pred, s=10)
+    a2.scatter(runs.loss, pred, s=10, label="runs")
     lo, hi = min(runs.loss.min(), pred.min()), max(runs.loss.max(), pred.max())
     a2.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="perfect fit")
     rmse = float(np.sqrt(np.mean((np.log(pred) - np.log(runs.loss)) ** 2)))
@@ -99,12 +99,12 @@ def plot_predicted_vs_observed(
             )
         lo = min(runs.loss.min(), row.predicted.min())
         hi = max(runs.loss.max(), row.predicted.max())
-        a.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+        a.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="perfect prediction")
         a.set(
             xscale="log",
             yscale="log",
-            xlabel="observed loss",
-            ylabel="predicted loss",
+            xlabel="observed loss (nats/token)",
+            ylabel="predicted loss (nats/token)",
             title=f"{row.law}: RMSE(log) {row.rmse_log:.3g}",
         )
         a.legend(fontsize=8)
@@ -127,11 +127,16 @@ def plot_residuals(
     feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
     resid = np.asarray(law.log_loss(jnp.asarray(theta), feats)) - runs.log_loss
     fig, axes = open_axes(path, ax, (1, 2), figsize=(9, 3.6), sharey=True)
-    for a, x, label in ((axes[0, 0], runs.N, "N (parameters)"), (axes[0, 1], runs.D, "D (tokens)")):
-        a.scatter(x, resid, s=10)
-        a.axhline(0.0, color="k", lw=0.8)
+    panels = (
+        (axes[0, 0], runs.N, "model size N (parameters)"),
+        (axes[0, 1], runs.D, "training data D (tokens)"),
+    )
+    for a, x, label in panels:
+        a.scatter(x, resid, s=10, label="runs")
+        a.axhline(0.0, color="k", lw=0.8, label="perfect fit")
         a.set(xscale="log", xlabel=label, title=f"{law.name} residuals")
-    axes[0, 0].set_ylabel("log residual (pred - obs)")
+    axes[0, 0].set_ylabel("ln(predicted / observed loss) (dimensionless)")
+    axes[0, 0].legend(fontsize=8)
     return close_axes(fig, path, ax)
 
 
@@ -158,9 +163,9 @@ def plot_loss_vs_epochs(
     a.plot(epochs, fresh, "--", label="fresh data")
     a.set(
         xscale="log",
-        xlabel="epochs",
+        xlabel="epochs over the unique data (passes)",
         ylabel="loss (nats/token)",
-        title=f"N = {N:.3g}, unique tokens = {unique_tokens:.3g}",
+        title=f"N = {N:.3g} parameters, {unique_tokens:.3g} unique tokens",
     )
     a.legend()
     return close_axes(fig, path, ax)

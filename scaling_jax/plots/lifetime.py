@@ -69,9 +69,10 @@ def plot_lifetime_cost_vs_n(
             y_opt = float(opt.total_cost)
         (line,) = a.loglog(N, y, label=f"T = {T:.0e} tokens")
         a.plot(float(opt.N), y_opt, "o", color=line.get_color())
+    a.plot([], [], "o", color="0.3", label="lifetime optimum of each curve")
     a.axvline(float(opt.baseline.N), color="grey", ls=":", lw=1, label="Chinchilla-style N")
-    a.set_xlabel("parameters N")
-    a.set_ylabel("lifetime cost ($)" if cost is not None else "lifetime FLOPs")
+    a.set_xlabel("model size N (parameters)")
+    a.set_ylabel("lifetime cost (US$)" if cost is not None else "lifetime compute (FLOPs)")
     a.set_title(f"Iso-loss lifetime cost, loss = {loss:.4g} nats/token")
     a.legend(fontsize=8)
     return close_axes(fig, path, ax)
@@ -94,14 +95,14 @@ def plot_optimum_vs_demand(
     base = opt.baseline
     fig, axes = open_axes(path, ax, (1, 3), figsize=(11, 3.4))
     panels = [
-        ("parameters N", opt.N, base.N),
-        ("training tokens D_tr", opt.D_train, base.D_train),
-        ("tokens per parameter", opt.tokens_per_param, base.tokens_per_param),
+        ("model size N (parameters)", opt.N, base.N),
+        ("training data D_tr (tokens)", opt.D_train, base.D_train),
+        ("D_tr / N (tokens per parameter)", opt.tokens_per_param, base.tokens_per_param),
     ]
     for a, (label, y, y_base) in zip(axes[0], panels, strict=True):
         a.loglog(T, np.asarray(y), label="lifetime-optimal")
         a.loglog(T, np.broadcast_to(np.asarray(y_base), T.shape), "--", label="Chinchilla-style")
-        a.set_xlabel("lifetime inference tokens T")
+        a.set_xlabel("lifetime inference demand T (tokens)")
         a.set_ylabel(label)
     axes[0, 0].legend(fontsize=8)
     axes[0, 1].set_title(f"Lifetime-optimal sizing at loss {loss:.4g} nats/token")

@@ -69,7 +69,7 @@ def plot_isoflop(
     shape = "parabolas" if getattr(result, "degree", 2) == 2 else "cubics"
     a.set(
         xscale="log",
-        xlabel="parameters N",
+        xlabel="model size N (parameters)",
         ylabel="final loss (nats/token)",
         title=f"IsoFLOP profiles ({shape} in log N), one color per training budget",
     )
@@ -169,15 +169,16 @@ def plot_loss_contours(
     kw = {"loss_fn": loss_fn} if loss_fn is not chinchilla else {}
     opt = compute_optimal(params, C, **kw)
     a.plot(np.asarray(opt.N), np.asarray(opt.D), color="r", lw=2, label="efficient frontier")
-    for c in np.geomspace(C[0], C[-1], 6)[1:-1]:
-        a.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":")
+    for i, c in enumerate(np.geomspace(C[0], C[-1], 6)[1:-1]):
+        label = "iso-compute lines 6ND = C (FLOPs)" if i == 0 else None
+        a.plot(n, c / (6 * n), color="gray", lw=0.5, ls=":", label=label)
     a.set(
         xscale="log",
         yscale="log",
         xlim=n_range,
         ylim=d_range,
-        xlabel="parameters N",
-        ylabel="training tokens D",
+        xlabel="model size N (parameters)",
+        ylabel="training data D (tokens)",
         title="Loss L(N, D) (nats/token) with the compute-efficient frontier",
     )
     a.legend(fontsize=7)

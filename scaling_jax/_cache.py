@@ -27,7 +27,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["cache_dir", "enable_compilation_cache", "compile_scope", "with_compile_cache"]
+__all__ = [
+    "cache_dir",
+    "active_cache_dir",
+    "enable_compilation_cache",
+    "compile_scope",
+    "with_compile_cache",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,6 +99,17 @@ def enable_compilation_cache() -> Path | None:
         return None
     jax.config.update("jax_compilation_cache_dir", str(path))
     return path
+
+
+def active_cache_dir() -> Path | None:
+    """The compilation cache directory in use once a fitting call set it up, else None
+    (nothing is configured by asking)."""
+    import jax
+
+    with _lock:
+        configured = _state["configured"]
+    current = jax.config.jax_compilation_cache_dir if configured else None
+    return Path(current) if current else None
 
 
 def _min_compile_time_zero():

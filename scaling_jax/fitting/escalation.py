@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._aot import recipe_for, recipe_of, set_recipe, stored_jit
 from scaling_jax.fitting.solver import SolverOptions, solve_starts
 
 Array = Any
@@ -114,7 +115,7 @@ def _compiled_check(objective: Any):
         cond = jnp.where(w[0] > 0, w[-1] / jnp.where(w[0] > 0, w[0], 1.0), jnp.inf)
         return f, jnp.max(jnp.abs(g)), w[0], cond, decrease, step
 
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+    return stored_jit(jax.vmap(one, in_axes=(0, 0, None)), recipe_for("check", objective))
 
 
 def _verified(f: Array, decrease: Array, step: Array, ftol: float, xtol: float) -> Array:
@@ -166,6 +167,9 @@ class _IgnoreLane:
                 return objective(theta, data)
 
             cls._cache[objective] = wrapped
+            recipe = recipe_of(objective)
+            if recipe is not None:
+                set_recipe(wrapped, ("ignore_lane", recipe))
         return cls._cache[objective]
 
 
@@ -271,9 +275,10 @@ def _compiled_tr(objective: Any, max_steps: int, segment_steps: int, ftol: float
         false = jnp.asarray(False)
         return _TR(x, f, radius, zero, zero, false, false, lane)
 
+    recipe = (max_steps, segment_steps, float(ftol), float(xtol))
     return (
-        jax.jit(jax.vmap(start, in_axes=(0, 0, None))),
-        jax.jit(jax.vmap(segment, in_axes=(0, None))),
+        stored_jit(jax.vmap(start, in_axes=(0, 0, None)), recipe_for("tr_start", objective)),
+        stored_jit(jax.vmap(segment, in_axes=(0, None)), recipe_for("tr", objective, *recipe)),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from scaling_jax._aot import recipe_for, stored_jit
 from scaling_jax.diagnostics import (
     Diagnostic,
     check_basin_count,
@@ -24,7 +25,9 @@ __all__ = ["fit_diagnostics", "hessian_at"]
 
 @functools.lru_cache(maxsize=32)
 def _compiled_hessian(objective: Any):
-    return jax.jit(lambda theta, data: jax.hessian(objective)(theta, data))
+    return stored_jit(
+        lambda theta, data: jax.hessian(objective)(theta, data), recipe_for("hessian", objective)
+    )
 
 
 def hessian_at(objective: Any, theta: Any, data: Any) -> np.ndarray:

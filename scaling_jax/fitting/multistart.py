@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._aot import recipe_for, stored_jit
 from scaling_jax._cache import with_compile_cache
 from scaling_jax._io import json_float, write_json_atomic
 from scaling_jax._padding import pad_points, padded_length
@@ -341,11 +342,15 @@ def _expand(expand: Any, theta: Any) -> Any:
     return expand(theta)
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@functools.lru_cache(maxsize=32)
+def _params_program(to_params: Any) -> Any:
+    return stored_jit(to_params, recipe_for("to_params", to_params))
+
+
 def _to_params(to_params: Any, theta: Any) -> Any:
     """A law's ``to_params`` as one compiled program (eagerly, each jnp operation in it would
-    compile on its own)."""
-    return to_params(theta)
+    compile on its own), stored across processes for a registry law."""
+    return _params_program(to_params)(theta)
 
 
 def _resolve_dtype(dtype: Any) -> Any:

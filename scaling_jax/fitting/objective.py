@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
+from scaling_jax._aot import recipe_of, set_recipe
+
 Array = Any
 
 __all__ = ["huber", "FitData", "make_objective", "point_losses", "LOSSES"]
@@ -80,7 +82,9 @@ def make_objective(
         y* = fitted + resampled residual, i.e. offset = y* - y).
 
     One function object per (law, loss, asymmetric, lane), so the solver's compilation cache
-    is reused across calls. This is the only objective factory of the package.
+    is reused across calls. This is the only objective factory of the package. An objective
+    of a registry law carries a recipe (`scaling_jax._aot`): its compiled solver programs are
+    kept on disk for later processes.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss={loss!r}: use one of {LOSSES}")
@@ -100,4 +104,7 @@ def make_objective(
             return jnp.sum(weights * point_losses(pred, target, data.delta, loss, asymmetric))
 
         _OBJECTIVES[key] = objective
+        law_recipe = recipe_of(log_loss_fn)
+        if law_recipe is not None:
+            set_recipe(objective, ("objective", law_recipe, loss, float(asymmetric), lane))
     return _OBJECTIVES[key]

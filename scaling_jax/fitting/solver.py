@@ -33,6 +33,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._aot import recipe_for, stored_jit
+
 Array = Any
 Objective = Callable[[Array, Any, Any], Array]  # (theta, shared data, per-lane data)
 
@@ -340,7 +342,7 @@ def _compiled(objective: Objective, opts: SolverOptions):
         )
         return jax.lax.fori_loop(0, n_steps, lambda _, st: step(st, data), s)
 
-    return jax.jit(segment)
+    return stored_jit(segment, recipe_for("segment", objective, opts))
 
 
 def lane_sizes(n: int, floor: int = 64, factor: int = 4, n_dev: int = 1) -> tuple[int, ...]:
@@ -658,7 +660,7 @@ def _compiled_polish(objective: Objective):
         )
         return s, gnorm
 
-    return jax.jit(run)
+    return stored_jit(run, recipe_for("polish", objective))
 
 
 def polish(

@@ -1,0 +1,305 @@
+"""A store of compiled XLA executables, so that a new process skips tracing and lowering.
+
+JAX's persistent compilation cache (`scaling_jax._cache`) saves the XLA *compilation*, but a
+new process still traces every jitted function to a jaxpr, lowers it to StableHLO and hashes
+the module to find its cache entry: about 1 s per fit on a CPU, more than the solve itself.
+`stored_jit` wraps the solver's programs so that a call looks its executable up by a key
+computed from the arguments alone, first in memory, then on disk
+(``<compilation cache directory>/aot/<sha256>.bin``, see `_cache.cache_dir`); on a miss it
+compiles (``jit(f).lower(*args).compile()``, which itself uses JAX's cache), serialises the
+executable (`jax.experimental.serialize_executable`) and writes it atomically. Loading an
+entry costs milliseconds and runs the very same executable, so results are bit-identical.
+
+Why executables and not `jax.export`: an exported StableHLO module still has to be wrapped
+in a jit, traced and compiled (a JAX cache hit, but ~0.1-0.3 s per program); a serialised
+executable needs neither (measured: ~2 ms to load the 1024-lane solver segment).
+
+The key holds everything the executable depends on: a recipe the caller vouches for (which
+function: e.g. ``("segment", "chinchilla", "huber_log", 1.0, "weights", SolverOptions(...))``),
+the pytree structure and avals (shape, dtype, weak type) of the arguments, a fingerprint of
+the scaling_jax source (every ``.py`` file of the package), the jax and jaxlib versions, the
+backend (platform, its version, device kind and count), the CPU, ``XLA_FLAGS`` and the JAX
+settings that change a program (x64, default matmul precision, ...). A caller passes a recipe
+only when it names a program that is the same in every process (a registry law, a built-in
+loss); a user's law gets None and plain `jax.jit`, as do sharded or traced arguments, JAX's
+debug modes, backends other than the CPU (whose reloaded executables are the ones checked
+here) and a switched-off cache (``SCALING_JAX_CACHE=off``).
+
+An entry that cannot be read (truncated, corrupt, foreign) or written (read-only directory)
+costs a compilation and at most one warning line per process, never an error. Entries are
+pickles, loaded only from the user's own cache directory (the trust JAX's cache asks too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from scaling_jax import _cache
+from scaling_jax._io import write_bytes_atomic
+
+__all__ = ["stored_jit", "StoredProgram", "store_dir", "recipe_of", "recipe_for", "set_recipe"]
+
+_FORMAT = "scaling_jax-aot-1"
+_PACKAGE = Path(__file__).resolve().parent
+_lock = threading.Lock()
+_process: dict[str, Any] = {}  # facts fixed for the process, computed once
+_RECIPES: dict[Any, tuple] = {}
+# JAX settings under which a program (or how it runs) differs; read at every call.
+_CONFIG = (
+    "jax_enable_x64",
+    "jax_default_matmul_precision",
+    "jax_numpy_dtype_promotion",
+    "jax_default_prng_impl",
+    "jax_threefry_partitionable",
+)
+# Settings under which jit does more than run the executable (re-runs, checks): no store.
+_BYPASS = ("jax_disable_jit", "jax_debug_nans", "jax_debug_infs", "jax_enable_checks")
+
+
+def set_recipe(fn: Callable[..., Any], recipe: tuple) -> None:
+    """Record that `fn` is the same function in every process, named by `recipe` (see
+    `recipe_of`); a program built from it can then be stored."""
+    _canonical(recipe)
+    _RECIPES[fn] = recipe
+
+
+def recipe_of(fn: Callable[..., Any]) -> tuple | None:
+    """The recipe `set_recipe` recorded for `fn`, or None (a user's function)."""
+    try:
+        return _RECIPES.get(fn)
+    except TypeError:  # unhashable
+        return None
+
+
+def recipe_for(kind: str, fn: Callable[..., Any], *extra: Any) -> tuple | None:
+    """``(kind, recipe_of(fn), *extra)``: the recipe of a program built from `fn` (and the
+    plain values `extra` it closes over), or None when `fn` has no recipe."""
+    base = recipe_of(fn)
+    return None if base is None else (kind, base, *extra)
+
+
+def _canonical(recipe: Any) -> str:
+    """The recipe's repr, after checking it holds only values with a stable repr."""
+
+    def check(value: Any) -> None:
+        if isinstance(value, tuple):
+            for v in value:
+                check(v)
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            raise TypeError(f"recipe holds {type(value).__name__} {value!r}; use plain values")
+
+    check(recipe)
+    return repr(recipe)
+
+
+def store_dir() -> Path | None:
+    """The directory of stored executables, or None when the store is off.
+
+    It is ``aot`` in the compilation cache directory in use, once a fitting call has set the
+    cache up (`_cache.compile_scope`); off with the cache (``SCALING_JAX_CACHE=off``, an
+    unusable directory) or with JAX's ``jax_enable_compilation_cache`` off.
+    """
+    if _cache.cache_dir() is None or not jax.config.jax_enable_compilation_cache:
+        return None
+    path = _cache.active_cache_dir()
+    return None if path is None else path / "aot"
+
+
+def _source_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cpu() -> str:
+    """The CPU model and instruction-set flags (an executable is compiled for them)."""
+    text = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+        wanted = ("model name", "flags", "features", "cpu part", "cpu implementer")
+        text = "\n".join(sorted({ln for ln in lines if ln.lower().startswith(wanted)}))
+    except OSError:
+        pass
+    machine = f"{platform.machine()}|{platform.processor()}|{text}"
+    return hashlib.sha256(machine.encode()).hexdigest()
+
+
+def _environment() -> tuple:
+    """What the process's executables depend on besides the arguments (computed once)."""
+    with _lock:
+        if "env" not in _process:
+            import jaxlib
+
+            devices = jax.devices()
+            _process["env"] = (
+                _FORMAT,
+                _source_fingerprint(),
+                jax.__version__,
+                jaxlib.__version__,
+                jax.default_backend(),
+                devices[0].client.platform_version,
+                devices[0].device_kind,
+                len(devices),
+                _cpu(),
+                os.environ.get("XLA_FLAGS", ""),
+                os.environ.get("LIBTPU_INIT_ARGS", ""),
+            )
+            _process["device"] = devices[0]
+            # Only CPU executables are stored: those are the ones checked to reload and run
+            # correctly (an accelerator's kernels may need loading of their own).
+            _process["on"] = jax.default_backend() == "cpu"
+        return _process["env"]
+
+
+def _lapack_initializer() -> Callable[[], None] | None:
+    """JAX's hook that loads the LAPACK kernels (done by lowering a linalg operation, so a
+    loaded executable calling them would crash without it), or None if this JAX has none."""
+    try:
+        from jax._src.lib import lapack
+
+        return lapack._lapack.initialize
+    except (ImportError, AttributeError):
+        return None
+
+
+_CUSTOM_CALL = re.compile(r'custom_call_target="([^"]+)"')
+
+
+def _kernels(compiled: Any) -> tuple[str, ...] | None:
+    """The external kernel libraries `compiled` calls, ``("lapack",)`` or ``()``, or None
+    when a stored copy could not run in a new process (an unknown custom call, or no way to
+    load LAPACK's kernels: lowering a linalg operation loads them, loading an executable does
+    not, and calling an unloaded kernel crashes)."""
+    targets = set(_CUSTOM_CALL.findall(compiled.as_text()))
+    lapack = {t for t in targets if t.startswith("lapack_")}
+    if targets != lapack or (lapack and _lapack_initializer() is None):
+        return None
+    return ("lapack",) if lapack else ()
+
+
+def _prepare(kernels: tuple[str, ...]) -> None:
+    """Load the kernel libraries an executable calls, before it is deserialised."""
+    if "lapack" in kernels:
+        initialize = _lapack_initializer()
+        if initialize is None:
+            raise RuntimeError("this JAX cannot load LAPACK kernels for a stored program")
+        initialize()
+
+
+def _config() -> tuple | None:
+    """The JAX settings a program depends on, or None when the store must be bypassed."""
+    config = jax.config
+    if any(getattr(config, name, False) for name in _BYPASS):
+        return None
+    return tuple(str(getattr(config, name, None)) for name in _CONFIG)
+
+
+def _leaf_signature(x: Any) -> tuple | None:
+    """(shape, dtype, weak type) of one argument, or None for one the store cannot key on."""
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype.str, False)
+    if isinstance(x, np.generic):
+        return ((), x.dtype.str, False)
+    if isinstance(x, (bool, int, float, complex)):
+        return ((), type(x).__name__, True)
+    if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer):
+        sharding = getattr(x, "sharding", None)
+        if not isinstance(sharding, jax.sharding.SingleDeviceSharding) or sharding.device_set != {
+            _process.get("device")
+        }:
+            return None  # sharded or placed elsewhere: jit handles placement
+        return (x.shape, x.dtype.str, bool(x.weak_type))
+    return None
+
+
+class StoredProgram:
+    """A jitted function whose executables come from the store (see the module docstring).
+
+    Call it as the jitted function itself (positional arguments only).
+    """
+
+    def __init__(self, jitted: Any, recipe: tuple) -> None:
+        self.jitted = jitted
+        self.recipe = recipe
+        self._recipe_text = _canonical(recipe)
+        self._memo: dict[Any, Any] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        directory = store_dir()
+        config = None if directory is None else _config()
+        if config is None:
+            return self.jitted(*args)
+        env = _environment()
+        if not _process["on"]:
+            return self.jitted(*args)
+        leaves, treedef = jax.tree_util.tree_flatten(args)
+        signature = tuple(_leaf_signature(x) for x in leaves)
+        if None in signature:
+            return self.jitted(*args)
+        memo_key = (treedef, signature, config)
+        executable = self._memo.get(memo_key)
+        if executable is None:
+            text = repr((env, self._recipe_text, str(treedef), signature, config))
+            executable = self._load_or_compile(directory, text, args)
+            self._memo[memo_key] = executable
+        return executable(*args)
+
+    def _load_or_compile(self, directory: Path, text: str, args: tuple) -> Any:
+        from jax.experimental import serialize_executable
+
+        path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            blob = None
+        except OSError as err:
+            _cache._warn_once(f"stored program {path} is unreadable ({err}); compiling instead")
+            blob = None
+        if blob is not None:
+            try:
+                tag, stored_text, kernels, payload, in_tree, out_tree = pickle.loads(blob)
+                if tag != _FORMAT or stored_text != text:
+                    raise ValueError("written for another program")
+                _prepare(kernels)
+                return serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+            except Exception as err:  # any damage to the file means: compile again
+                _cache._warn_once(
+                    f"stored program {path} could not be loaded ({type(err).__name__}: "
+                    f"{str(err)[:120]}); compiled it again"
+                )
+        compiled = self.jitted.lower(*args).compile()
+        kernels = _kernels(compiled)
+        if kernels is None:
+            return compiled
+        try:
+            payload, in_tree, out_tree = serialize_executable.serialize(compiled)
+            blob = pickle.dumps((_FORMAT, text, kernels, payload, in_tree, out_tree), protocol=5)
+            write_bytes_atomic(path, blob)
+        except Exception as err:  # unwritable directory, full disk, unserialisable program
+            _cache._warn_once(
+                f"could not store the compiled program in {directory} ({type(err).__name__}: "
+                f"{str(err)[:120]}); later processes will compile it again"
+            )
+        return compiled
+
+
+def stored_jit(fun: Callable[..., Any], recipe: tuple | None, **jit_kwargs: Any) -> Any:
+    """``jax.jit(fun, **jit_kwargs)``, its executables kept in the store when `recipe` (a
+    tuple of plain values naming `fun` the same way in every process) is given; plain jit
+    when it is None."""
+    jitted = jax.jit(fun, **jit_kwargs)
+    return jitted if recipe is None else StoredProgram(jitted, recipe)

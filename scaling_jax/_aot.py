@@ -25,6 +25,7 @@ loss); a user's law gets None and plain `jax.jit`, as do sharded or traced argum
 debug modes, backends other than the CPU (whose reloaded executables are the ones checked
 here) and a switched-off cache (``SCALING_JAX_CACHE=off``).
 
+Each executable loaded from disk is reported as the `jax.monitoring` event `LOAD_EVENT`.
 An entry that cannot be read (truncated, corrupt, foreign) or written (read-only directory)
 costs a compilation and at most one warning line per process, never an error. Entries are
 pickles, loaded only from the user's own cache directory (the trust JAX's cache asks too).
@@ -48,9 +49,18 @@ import numpy as np
 from scaling_jax import _cache
 from scaling_jax._io import write_bytes_atomic
 
-__all__ = ["stored_jit", "StoredProgram", "store_dir", "recipe_of", "recipe_for", "set_recipe"]
+__all__ = [
+    "stored_jit",
+    "StoredProgram",
+    "store_dir",
+    "recipe_of",
+    "recipe_for",
+    "set_recipe",
+    "LOAD_EVENT",
+]
 
 _FORMAT = "scaling_jax-aot-1"
+LOAD_EVENT = "/scaling_jax/aot_store/loads"  # a `jax.monitoring` event per executable loaded
 _PACKAGE = Path(__file__).resolve().parent
 _lock = threading.Lock()
 _process: dict[str, Any] = {}  # facts fixed for the process, computed once
@@ -264,7 +274,7 @@ class StoredProgram:
         path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
         try:
             blob = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             blob = None
         except OSError as err:
             _cache._warn_once(f"stored program {path} is unreadable ({err}); compiling instead")
@@ -275,7 +285,9 @@ class StoredProgram:
                 if tag != _FORMAT or stored_text != text:
                     raise ValueError("written for another program")
                 _prepare(kernels)
-                return serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+                loaded = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+                jax.monitoring.record_event(LOAD_EVENT)
+                return loaded
             except Exception as err:  # any damage to the file means: compile again
                 _cache._warn_once(
                     f"stored program {path} could not be loaded ({type(err).__name__}: "

@@ -12,6 +12,12 @@ CPU); JAX's persistent compilation cache stores them, so later processes load th
   writes only those that took >= 1 s to compile; ours are fewer and all worth keeping).
 * a cache that cannot be used -- unwritable, corrupt entries, written by another JAX build --
   costs a compilation, never an error, and at most one warning line per process.
+* the solver's programs for the built-in laws also keep their compiled *executables* in
+  ``<cache directory>/aot/<sha256>.bin`` (`scaling_jax._aot`): a new process loads them
+  without tracing or lowering. The opt-out is the same (``SCALING_JAX_CACHE=off``); delete
+  the ``aot`` folder to clear the store alone. Each entry is keyed on the scaling_jax source,
+  the jax/jaxlib versions, the backend, the CPU, ``XLA_FLAGS`` and the arguments' avals, so
+  an upgrade or an edit only adds entries; the folder is not pruned.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ monitoring.register_event_duration_secs_listener(
     lambda name, secs, **kw: counts.append(secs)
     if name == "/jax/core/compile/backend_compile_duration" else None
 )
+import numpy as np
 import scaling_jax as sj
 
 def compiles(fn, *args, **kwargs):
@@ -108,6 +109,39 @@ def test_bootstrap_with_summaries_and_derived_intervals_compiles_few_programs(tm
     )
     assert 1 <= out["total"] <= 16, out
     assert out["again"] == 0, out
+
+
+def test_demo_steps_after_the_fit_compile_one_program_each(tmp_path):
+    # The demo's allocation table, lifetime section and fit plot (as the command line runs
+    # them: x64 on, so results stay JAX arrays) each compile one program (plus the lifetime
+    # solver's own), not one per arithmetic op on the host.
+    out = _run(
+        f"""
+        import os
+        os.environ["MPLBACKEND"] = "Agg"
+        jax.config.update("jax_enable_x64", True)
+        from scaling_jax.cli import lifetime as lifetime_cli
+        from scaling_jax.cli._common import LawChoice
+        from scaling_jax.cli.demo import DEMO_BUDGETS
+        from scaling_jax.cli.optimal import allocation_rows, format_rows
+        from scaling_jax.laws import CHINCHILLA
+        from scaling_jax.plots.laws import plot_fit
+
+        truth = sj.presets.EPOCH_2024
+        runs = sj.synthetic_runs(truth, n_runs=245, seed=0)
+        choice = LawChoice(CHINCHILLA, truth, "truth", "preset")
+        theta = np.asarray(CHINCHILLA.from_params(truth))
+        got = {{
+            "allocation": compiles(lambda: format_rows(allocation_rows(choice, DEMO_BUDGETS))),
+            "lifetime": compiles(lifetime_cli.demo_lines, choice),
+            "plot": compiles(plot_fit, CHINCHILLA, theta, runs, {str(tmp_path / "f.png")!r}),
+        }}
+        print(json.dumps(got))
+        """
+    )
+    assert out["allocation"] == 1, out
+    assert 1 <= out["lifetime"] <= 3, out  # the closed-form loss, the solver, T's conversion
+    assert out["plot"] == 2, out  # the law on the runs and on the plotted grid
 
 
 def test_import_is_light():

@@ -152,6 +152,7 @@ def _fmt(x: float, unit: str = "") -> str:
 
 def format_optimum(opt: LifetimeOptimum) -> list[str]:
     """Human-readable lines: the optimum, the Chinchilla-style baseline and the savings."""
+    opt = opt.to_numpy()  # arithmetic on JAX scalars would compile a program per op
     b = opt.baseline
     dollars = opt.total_cost is not None
     lines = [

@@ -69,11 +69,8 @@ def allocation_rows(
         opt = constrained_optimal(params, C, unique_tokens)
         N, D, loss, epochs = (np.asarray(v) for v in (opt.N, opt.D, opt.loss, opt.epochs))
     elif law.name == "chinchilla":
-        from scaling_jax.laws import chinchilla
-
         opt = compute_optimal(params, C)
-        N, D = np.asarray(opt.N), np.asarray(opt.D)
-        loss = np.asarray(chinchilla(params, N, D))
+        N, D, loss = np.asarray(opt.N), np.asarray(opt.D), np.asarray(opt.loss)
     else:
         # Scalars as a tuple pytree, so they broadcast against the budgets.
         theta = tuple(jnp.asarray(t, dtype=float) for t in law.from_params(params))

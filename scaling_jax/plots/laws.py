@@ -10,17 +10,32 @@ Every function writes to `path` and returns the `Path`, or draws into `ax` and r
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
+import jax
 import numpy as np
 
+from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.fitting.extrapolation import ExtrapolationTable
-from scaling_jax.laws import DataConstrainedParams, data_constrained, get_law
+from scaling_jax.laws import DataConstrainedParams, Law, data_constrained, get_law
 from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
 
 __all__ = ["plot_fit", "plot_predicted_vs_observed", "plot_residuals", "plot_loss_vs_epochs"]
+
+
+@float64_call
+def _log_loss(theta: np.ndarray, feats: dict[str, np.ndarray], *, law: Law) -> np.ndarray:
+    """``law.log_loss(theta, feats)`` in float64 as one compiled program per law and shape
+    (called eagerly, the law's ops would each compile a program of their own)."""
+    return np.asarray(_log_loss_program(theta, feats, law=law))
+
+
+@functools.partial(jax.jit, static_argnames="law")
+def _log_loss_program(theta: Any, feats: dict[str, Any], *, law: Law) -> Any:
+    return law.log_loss(theta, feats)
 
 
 def plot_fit(
@@ -29,13 +44,12 @@ def plot_fit(
     """A fit against its data, two panels: loss against N (one colour per decade of D, with
     the law drawn at each decade's typical D), and fitted against observed loss (nats/token).
     `ax`, if given, is a pair of Axes."""
-    import jax.numpy as jnp  # noqa: PLC0415
     import matplotlib  # noqa: PLC0415
 
     law = get_law(law)
-    theta = jnp.asarray(theta, dtype=float)
-    feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
-    pred = np.exp(np.asarray(law.log_loss(theta, feats)))
+    theta = np.asarray(theta, dtype=float)
+    feats = {k: np.asarray(v, float) for k, v in runs.features(law.feature_names).items()}
+    pred = np.exp(_log_loss(theta, feats, law=law))
     fig, axes = open_axes(path, ax, (1, 2), figsize=(11, 4.3))
     a, a2 = axes[0]
     decades = np.floor(np.log10(runs.D)).astype(int)
@@ -48,8 +62,7 @@ def plot_fit(
         if set(law.feature_names) == {"N", "D"}:
             n = np.geomspace(runs.N.min(), runs.N.max(), 100)
             d = np.full_like(n, float(np.exp(np.mean(np.log(runs.D[sel])))))
-            grid = {"N": jnp.asarray(n), "D": jnp.asarray(d)}
-            a.plot(n, np.exp(np.asarray(law.log_loss(theta, grid))), color=color, lw=1)
+            a.plot(n, np.exp(_log_loss(theta, {"N": n, "D": d}, law=law)), color=color, lw=1)
     a.set(
         xscale="log",
         xlabel="model size N (parameters)",
@@ -121,11 +134,9 @@ def plot_residuals(
 ) -> PathOrAxes:
     """log(pred) - log(obs) against N (parameters) and D (tokens) for one law at `theta`
     (fit coordinates). Two panels; `ax`, if given, is a pair of Axes."""
-    import jax.numpy as jnp
-
     law = get_law(law)
-    feats = {k: jnp.asarray(v) for k, v in runs.features(law.feature_names).items()}
-    resid = np.asarray(law.log_loss(jnp.asarray(theta), feats)) - runs.log_loss
+    feats = {k: np.asarray(v, float) for k, v in runs.features(law.feature_names).items()}
+    resid = _log_loss(np.asarray(theta, float), feats, law=law) - runs.log_loss
     fig, axes = open_axes(path, ax, (1, 2), figsize=(9, 3.6), sharey=True)
     panels = (
         (axes[0, 0], runs.N, "model size N (parameters)"),

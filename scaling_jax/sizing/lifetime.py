@@ -42,7 +42,12 @@ import numpy as np
 from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax._precision import float64_call
 from scaling_jax.laws import ChinchillaParams, chinchilla
-from scaling_jax.sizing.optimal import compute_optimal, loss_optimal, optimal_exponents
+from scaling_jax.sizing.optimal import (
+    _check_positive,
+    compute_optimal,
+    loss_optimal,
+    optimal_exponents,
+)
 
 from ._roots import bisect, implicit_root, safeguarded_newton
 
@@ -239,6 +244,13 @@ def chinchilla_style(params: ChinchillaParams, loss: Array) -> tuple[Array, Arra
 def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     """Loss of the compute-optimal model with `n_params` parameters (e.g. "a Chinchilla-optimal
     13B model"), using the closed form of `scaling_jax.sizing.compute_optimal`."""
+    _check_positive("n_params", n_params)
+    return _optimal_loss(ChinchillaParams(*params), n_params)
+
+
+@jax.jit
+def _optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
+    """`chinchilla_optimal_loss` as one compiled program (not one per op when called eagerly)."""
     # Invert N_opt = G·(C/6)**a for C (G is N_opt at C = 6), then read D_opt(C).
     p = ChinchillaParams(*(jnp.asarray(v) for v in params))
     a, _ = optimal_exponents(p)
@@ -365,7 +377,10 @@ class LifetimeOptimum(NamedTuple):
     @property
     def reachable(self) -> Array:
         """True where the lane solved (status == LifetimeStatus.OK)."""
-        return jnp.asarray(self.status) == LifetimeStatus.OK
+        status = self.status
+        if isinstance(status, np.ndarray):
+            return status == LifetimeStatus.OK
+        return jnp.asarray(status) == LifetimeStatus.OK
 
     @property
     def flops_savings(self) -> Array:
@@ -379,19 +394,25 @@ class LifetimeOptimum(NamedTuple):
             return self.flops_savings
         return 1.0 - self.total_cost / self.baseline.total_cost
 
+    def to_numpy(self) -> LifetimeOptimum:
+        """The same optimum with NumPy arrays: host arithmetic on it (the derived properties,
+        formatting) runs in NumPy instead of compiling a JAX program per operation."""
+        return jax.tree_util.tree_map(np.asarray, self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (arrays become nested lists), derived quantities included."""
+        host = self.to_numpy()
 
         def plain(v):
             return None if v is None else np.asarray(v).tolist()
 
-        out = {k: plain(getattr(self, k)) for k in self._fields if k != "baseline"}
-        out["tokens_per_param"] = plain(self.tokens_per_param)
-        out["savings"] = plain(self.savings)
-        out["flops_savings"] = plain(self.flops_savings)
-        out["reachable"] = plain(self.reachable)
-        base = {k: plain(getattr(self.baseline, k)) for k in LifetimeBaseline._fields}
-        base["tokens_per_param"] = plain(self.baseline.tokens_per_param)
+        out = {k: plain(getattr(host, k)) for k in host._fields if k != "baseline"}
+        out["tokens_per_param"] = plain(host.tokens_per_param)
+        out["savings"] = plain(host.savings)
+        out["flops_savings"] = plain(host.flops_savings)
+        out["reachable"] = plain(host.reachable)
+        base = {k: plain(getattr(host.baseline, k)) for k in LifetimeBaseline._fields}
+        base["tokens_per_param"] = plain(host.baseline.tokens_per_param)
         out["baseline"] = base
         return out
 

@@ -94,6 +94,23 @@ def _sample_axis(params: Any, compute: Array) -> tuple[Any, Array]:
     return jax.tree_util.tree_map(expand, params), compute[None]
 
 
+def _as_array(x: Any) -> Any:
+    """Host values (lists, NumPy, Python numbers) as float64 NumPy; JAX arrays and tracers
+    unchanged (a list would reach `jax.jit` as a pytree of scalars, one program per length)."""
+    return x if isinstance(x, (jax.Array, jax.core.Tracer)) else np.asarray(x, dtype=float)
+
+
+@functools.partial(jax.jit, static_argnames="params_batch")
+def _closed_allocation(params: ChinchillaParams, compute: Array, params_batch: bool) -> Allocation:
+    """The closed-form `Allocation` as one compiled program per shape: called eagerly (a
+    command line, a plot), it is one program rather than one per arithmetic op."""
+    if params_batch:
+        params, compute = _sample_axis(params, compute)
+    compute = jnp.asarray(compute, dtype=float)
+    N, D = _closed_form(params, compute)
+    return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
+
+
 @float64_call
 def compute_optimal(
     params: Any,
@@ -124,15 +141,13 @@ def compute_optimal(
     if method not in ("auto", "closed", "numeric"):
         raise ValueError(f"method must be 'auto', 'closed' or 'numeric', got {method!r}")
     _check_positive("compute", compute)
-    if params_batch:
-        params, compute = _sample_axis(params, compute)
     closed_ok = loss_fn is None and flops_fn is None and isinstance(params, ChinchillaParams)
     if method == "closed" and not closed_ok:
         raise ValueError("method='closed' needs ChinchillaParams, no loss_fn and no flops_fn")
     if method == "closed" or (method == "auto" and closed_ok):
-        compute = jnp.asarray(compute, dtype=float)
-        N, D = _closed_form(params, compute)
-        return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
+        return _closed_allocation(params, _as_array(compute), params_batch=params_batch)
+    if params_batch:
+        params, compute = _sample_axis(params, compute)
     return solve_compute_optimal(
         params, compute, loss_fn=loss_fn, flops_fn=flops_fn, **solver_kwargs
     )

@@ -123,6 +123,19 @@ def test_the_build_rejects_uncaptioned_or_missing_figures():
     assert hooks.page_images(html) == 2
 
 
+def test_the_build_fails_when_a_page_lost_a_figure(tmp_path):
+    hooks = _hooks()
+    page = tmp_path / "examples" / "demo" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text('<img src="data:image/png;base64,AAA"/>')
+    hooks._figures.update(demo=1)
+    hooks.on_post_build({"site_dir": str(tmp_path)})  # one figure drawn, one shown
+    hooks._figures.update(demo=2, other=1)
+    with pytest.raises(RuntimeError, match="1 images, the notebook drew 2") as err:
+        hooks.on_post_build({"site_dir": str(tmp_path)})
+    assert "other/index.html: 0 images" in str(err.value)  # a page that was not rendered
+
+
 def test_every_notebook_captions_the_figure_cells_it_draws():
     """Static side of the build's check: each cell that draws a figure (through a ``plot_*``
     function, ``display(fig)``, an ``Image`` or ``plt.show()``) is followed by a caption."""

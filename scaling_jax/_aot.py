@@ -293,7 +293,13 @@ class StoredProgram:
                     f"stored program {path} could not be loaded ({type(err).__name__}: "
                     f"{str(err)[:120]}); compiled it again"
                 )
-        compiled = self.jitted.lower(*args).compile()
+        # Compiled afresh, not taken from JAX's persistent compilation cache: an executable
+        # that cache hands back serialises without its functions, and a later process that
+        # loads it fails on the first call ("Function ... not found").
+        from jax._src import config as jax_config
+
+        with jax_config.enable_compilation_cache(False):
+            compiled = self.jitted.lower(*args).compile()
         kernels = _kernels(compiled)
         if kernels is None:
             return compiled

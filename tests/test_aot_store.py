@@ -98,6 +98,23 @@ def test_warm_process_neither_traces_nor_lowers_and_matches_plain_jit(tmp_path):
     np.testing.assert_allclose(warm["mine"], warm["theta"], rtol=1e-9, atol=1e-12)
 
 
+def test_programs_stored_from_jaxs_compilation_cache_still_run(tmp_path):
+    """Regression: a store entry written when JAX's persistent cache supplied the compilation
+    (here: the store deleted, the XLA cache kept) must run in the next process; serialising
+    a cache-supplied executable dropped its functions ("Function ... not found")."""
+    import shutil
+
+    cache = tmp_path / "xla"
+    cold, _ = _process(cache)
+    shutil.rmtree(cache / "aot")
+    refilled, _ = _process(cache)  # the store misses, JAX's cache hits: the store is rewritten
+    assert refilled["files_before_custom"] == cold["files_before_custom"]
+    warm, warm_err = _process(cache)  # loads what the previous process stored, and runs it
+    assert not warm_err, warm_err
+    assert warm["loads"] == len(cold["files_before_custom"]) and warm["compiles"] == 0
+    assert warm["theta"] == warm["plain"] == cold["theta"]
+
+
 # ------------------------------------------------------------------------------------------
 # In this process, on a tiny program
 

@@ -68,9 +68,13 @@ def test_matches_or_beats_scipy_on_same_starts(noisy_runs):
 def test_epoch_full_grid_reproduces_published_fit(epoch_runs):
     assert len(epoch_runs) == 240
     res = sj.fit(epoch_runs, starts="grid", mode="full")
-    grid = sj.laws.chinchilla_grid()
+    # scipy from every 10th grid start (450): about a quarter of the grid lands in the best
+    # basin (n_best_basin ~ 1100 of 4500), so the subsample reaches it from ~30 starts; all
+    # 4500 scipy fits would be ~20 s of CPU for the same reference value.
+    grid = sj.laws.chinchilla_grid()[::10]
     _, fs, ok, _ = scipy_fit_starts(grid, epoch_runs.N, epoch_runs.D, epoch_runs.loss)
     scipy_best = float(np.min(fs[ok]))
+    assert np.sum(fs[ok] <= scipy_best * (1 + 1e-7)) >= 10
     # Epoch AI's replication quotes the best objective as 1.018274e-3 (7 significant
     # digits); the exact minimum is 1.0182740178e-3, so compare at the quoted precision.
     assert float(f"{res.objective:.6e}") <= 1.018274e-3

@@ -334,6 +334,10 @@ def test_result_io_and_summary(tmp_path, reference):
     cov, corr = reference.covariance(), reference.correlation()
     assert cov.shape == (5, 5) and np.allclose(np.diag(corr), 1.0)
     assert len(reference.params.A) == 16
+    # The diagnostics (a density scan per parameter) are computed once per result, shared by
+    # the summary and the JSON file.
+    assert reference.diagnostics is reference.diagnostics
+    assert back.to_dict()["diagnostics"] == [d.to_dict() for d in reference.diagnostics]
 
 
 def test_memory_plan_for_the_full_epoch_bootstrap():

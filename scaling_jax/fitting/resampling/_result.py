@@ -129,10 +129,11 @@ class BootstrapResult:
                 stacklevel=3,
             )
 
-    @property
+    @functools.cached_property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """The full-data fit's diagnostics, then the bootstrap's own: escalated/unconverged
-        resamples, E's interval near zero, bimodal parameters, correlated parameter pairs."""
+        resamples, E's interval near zero, bimodal parameters, correlated parameter pairs
+        (computed once per result: the summary and the JSON file both report them)."""
         notes = list(self.fit_diagnostics)
         counts = self.escalation_counts()
         notes += check_resample_convergence(

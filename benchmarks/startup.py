@@ -23,7 +23,9 @@ directory) and then "warm" on the cache the cold run left, `--repeats` times; th
 min and median wall seconds; (e) the XLA programs the last process of each case compiled and
 those it loaded from the cache instead (a `jax.monitoring` listener on
 /jax/core/compile/backend_compile_duration, which times cache hits too, less the
-/jax/compilation_cache/cache_hits events), with the seconds of both; and the ratios against
+/jax/compilation_cache/cache_hits events), with the seconds of both, and the executables it
+loaded from scaling_jax's store instead (`scaling_jax._aot`, which neither traces nor
+compiles: the /scaling_jax/aot_store/loads events); and the ratios against
 the targets of issue 20. Timings vary about 2x between machines and with load; the
 ratios are measured in the same run. Run it on a quiet machine (check ``uptime``).
 
@@ -62,7 +64,7 @@ BUDGETS = "5.76e23,1e25"
 PRELUDE = r"""
 import atexit, json, os, sys
 from jax import monitoring
-_compiles, _hits = [], []
+_compiles, _hits, _stored = [], [], []
 monitoring.register_event_duration_secs_listener(
     lambda name, secs, **kw: _compiles.append(secs)
     if name == "/jax/core/compile/backend_compile_duration" else None
@@ -70,9 +72,13 @@ monitoring.register_event_duration_secs_listener(
 monitoring.register_event_listener(
     lambda name, **kw: _hits.append(1) if name == "/jax/compilation_cache/cache_hits" else None
 )
+monitoring.register_event_listener(  # executables loaded from scaling_jax's store (_aot)
+    lambda name, **kw: _stored.append(1) if name == "/scaling_jax/aot_store/loads" else None
+)
 def _report():
     with open(os.environ["SJ_COMPILE_LOG"], "a") as fh:
-        record = {"n": len(_compiles) - len(_hits), "hits": len(_hits), "s": sum(_compiles)}
+        record = {"n": len(_compiles) - len(_hits), "hits": len(_hits), "s": sum(_compiles),
+                  "stored": len(_stored)}
         fh.write(json.dumps(record) + "\n")
 atexit.register(_report)
 """
@@ -141,11 +147,12 @@ def run(cmd: list[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def last_compiles(log: Path) -> tuple[int, int, float]:
-    """(programs compiled, programs loaded from the cache, seconds of both) of the last run."""
+def last_compiles(log: Path) -> tuple[int, int, float, int]:
+    """(programs compiled, programs loaded from JAX's cache, seconds of both, executables
+    loaded from scaling_jax's store) of the last run."""
     lines = log.read_text().strip().splitlines()
     record = json.loads(lines[-1])
-    return int(record["n"]), int(record["hits"]), float(record["s"])
+    return int(record["n"]), int(record["hits"]), float(record["s"]), int(record["stored"])
 
 
 def competitor_python(arg: str | None) -> str | None:
@@ -230,14 +237,14 @@ def main() -> None:
 
         print(
             f"\n{'case':34s}{'min s':>9s}{'median s':>10s}{'(e) compiled':>14s}"
-            f"{'cache hits':>12s}{'XLA s':>8s}"
+            f"{'cache hits':>12s}{'XLA s':>8s}{'stored':>8s}"
         )
         for name, values in times.items():
             lo, med = summary(values)
             extra = ""
             if name in compiles:
-                n, hits, secs = compiles[name]
-                extra = f"{n:14d}{hits:12d}{secs:8.1f}"
+                n, hits, secs, stored = compiles[name]
+                extra = f"{n:14d}{hits:12d}{secs:8.1f}{stored:8d}"
             print(f"{name:34s}{lo:9.2f}{med:10.2f}{extra}")
 
         med = {name: summary(values)[1] for name, values in times.items()}

@@ -6,9 +6,11 @@ the module to find its cache entry: about 1 s per fit on a CPU, more than the so
 `stored_jit` wraps the solver's programs so that a call looks its executable up by a key
 computed from the arguments alone, first in memory, then on disk
 (``<compilation cache directory>/aot/<sha256>.bin``, see `_cache.cache_dir`); on a miss it
-compiles (``jit(f).lower(*args).compile()``, which itself uses JAX's cache), serialises the
-executable (`jax.experimental.serialize_executable`) and writes it atomically. Loading an
-entry costs milliseconds and runs the very same executable, so results are bit-identical.
+compiles (``jit(f).lower(*args).compile()``, bypassing JAX's cache: an executable that cache
+hands back does not survive a second serialisation), serialises the executable
+(`jax.experimental.serialize_executable`) and writes it atomically. Loading an entry costs
+milliseconds and runs the very same executable, so results are bit-identical; its first run
+is waited for, and an entry that fails to run is deleted and compiled again.
 
 Why executables and not `jax.export`: an exported StableHLO module still has to be wrapped
 in a jit, lowered and compiled on every first call (a JAX cache hit, yet measured ~0.15 s
@@ -62,7 +64,7 @@ __all__ = [
     "LOAD_EVENT",
 ]
 
-_FORMAT = "scaling_jax-aot-1"
+_FORMAT = "scaling_jax-aot-2"
 LOAD_EVENT = "/scaling_jax/aot_store/loads"  # a `jax.monitoring` event per executable loaded
 _PACKAGE = Path(__file__).resolve().parent
 _lock = threading.Lock()
@@ -265,44 +267,39 @@ class StoredProgram:
             return self.jitted(*args)
         memo_key = (treedef, signature, config)
         executable = self._memo.get(memo_key)
-        if executable is None:
-            text = repr((env, self._recipe_text, str(treedef), signature, config))
-            executable = self._load_or_compile(directory, text, args)
-            self._memo[memo_key] = executable
+        if executable is not None:
+            return executable(*args)
+        text = repr((env, self._recipe_text, str(treedef), signature, config))
+        path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
+        loaded = _load(path, text)
+        if loaded is not None:
+            try:
+                out = loaded(*args)
+                jax.block_until_ready(out)  # a damaged executable fails here, not later
+            except jax.errors.JaxRuntimeError as err:
+                _cache._warn_once(
+                    f"stored program {path} failed to run ({str(err)[:120]}); compiled it again"
+                )
+                path.unlink(missing_ok=True)
+            else:
+                self._memo[memo_key] = loaded
+                return out
+        executable = self._compile_and_store(path, text, args)
+        self._memo[memo_key] = executable
         return executable(*args)
 
-    def _load_or_compile(self, directory: Path, text: str, args: tuple) -> Any:
+    def _compile_and_store(self, path: Path, text: str, args: tuple) -> Any:
         from jax.experimental import serialize_executable
 
-        path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
-        try:
-            blob = path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            blob = None
-        except OSError as err:
-            _cache._warn_once(f"stored program {path} is unreadable ({err}); compiling instead")
-            blob = None
-        if blob is not None:
-            try:
-                tag, stored_text, kernels, payload, in_tree, out_tree = pickle.loads(blob)
-                if tag != _FORMAT or stored_text != text:
-                    raise ValueError("written for another program")
-                _prepare(kernels)
-                loaded = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
-                jax.monitoring.record_event(LOAD_EVENT)
-                return loaded
-            except Exception as err:  # any damage to the file means: compile again
-                _cache._warn_once(
-                    f"stored program {path} could not be loaded ({type(err).__name__}: "
-                    f"{str(err)[:120]}); compiled it again"
-                )
+        lowered = self.jitted.lower(*args)
         # Compiled afresh, not taken from JAX's persistent compilation cache: an executable
         # that cache hands back serialises without its functions, and a later process that
-        # loads it fails on the first call ("Function ... not found").
-        from jax._src import config as jax_config
-
-        with jax_config.enable_compilation_cache(False):
-            compiled = self.jitted.lower(*args).compile()
+        # loads it fails on the first call ("Function wrapped_log not found"; jax 0.10.2, CPU).
+        fresh = _without_jax_cache()
+        if fresh is None:  # this JAX cannot say: compile as jit does, store nothing
+            return lowered.compile()
+        with fresh:
+            compiled = lowered.compile()
         kernels = _kernels(compiled)
         if kernels is None:
             return compiled
@@ -312,10 +309,48 @@ class StoredProgram:
             write_bytes_atomic(path, blob)
         except Exception as err:  # unwritable directory, full disk, unserialisable program
             _cache._warn_once(
-                f"could not store the compiled program in {directory} ({type(err).__name__}: "
+                f"could not store the compiled program in {path.parent} ({type(err).__name__}: "
                 f"{str(err)[:120]}); later processes will compile it again"
             )
         return compiled
+
+
+def _load(path: Path, text: str) -> Any:
+    """The executable stored at `path` for the key `text`, or None (missing or damaged)."""
+    from jax.experimental import serialize_executable
+
+    try:
+        blob = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        _cache._warn_once(f"stored program {path} is unreadable ({err}); compiling instead")
+        return None
+    try:
+        tag, stored_text, kernels, payload, in_tree, out_tree = pickle.loads(blob)
+        if tag != _FORMAT or stored_text != text:
+            raise ValueError("written for another program")
+        _prepare(kernels)
+        loaded = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+    except Exception as err:  # any damage to the file means: compile again
+        _cache._warn_once(
+            f"stored program {path} could not be loaded ({type(err).__name__}: "
+            f"{str(err)[:120]}); compiled it again"
+        )
+        return None
+    jax.monitoring.record_event(LOAD_EVENT)
+    return loaded
+
+
+def _without_jax_cache() -> Any:
+    """A context that switches JAX's persistent compilation cache off (this thread), or None
+    when this JAX has no such switch."""
+    try:
+        from jax._src import config as jax_config
+
+        return jax_config.enable_compilation_cache(False)
+    except (ImportError, AttributeError, TypeError):
+        return None
 
 
 def stored_jit(fun: Callable[..., Any], recipe: tuple | None, **jit_kwargs: Any) -> Any:

@@ -46,7 +46,10 @@ fit_events = events[before:]
 os.environ["SCALING_JAX_CACHE"] = "off"
 plain = sj.fit(runs, **kw)
 os.environ["SCALING_JAX_CACHE"] = sys.argv[1]
-files = sorted(os.listdir(os.path.join(sys.argv[1], "aot")))
+def stored():
+    folder = os.path.join(sys.argv[1], "aot")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+files = stored()
 mine = None
 if len(sys.argv) > 2:
     # A user's law (a new function computing Chinchilla's log-loss) is never stored.
@@ -62,7 +65,7 @@ print(json.dumps({
     "compiles": fit_events.count("/jax/core/compile/backend_compile_duration"),
     "loads": fit_events.count(_aot.LOAD_EVENT),
     "files_before_custom": files,
-    "files_after_custom": sorted(os.listdir(os.path.join(sys.argv[1], "aot"))),
+    "files_after_custom": stored(),
 }))
 """
 
@@ -211,6 +214,21 @@ def test_damaged_entries_are_recompiled_with_one_warning(store, caplog, damage):
             _check(_program(traces)(*ARGS))
     assert len(traces) == 2  # compiled again, and rewrote the entry the first time
     assert len(_warnings(caplog)) == 1 and "could not be loaded" in _warnings(caplog)[0]
+
+
+def test_an_entry_that_fails_to_run_is_deleted_and_recompiled(store, caplog, monkeypatch):
+    traces = []
+    _program(traces)(*ARGS)
+    (entry,) = store.glob("*.bin")
+
+    def broken(*args):
+        raise jax.errors.JaxRuntimeError("NOT_FOUND: Function wrapped_log not found")
+
+    monkeypatch.setattr(_aot, "_load", lambda path, text: broken)
+    with caplog.at_level(logging.WARNING, logger="scaling_jax"):
+        _check(_program(traces)(*ARGS))
+    assert len(traces) == 2 and entry.exists()  # deleted, then written again
+    assert len(_warnings(caplog)) == 1 and "failed to run" in _warnings(caplog)[0]
 
 
 def test_unwritable_store_compiles_with_one_warning(store, caplog):

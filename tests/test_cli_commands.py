@@ -183,14 +183,19 @@ def test_optimal_kaplan_law_is_solved_numerically(capsys):
     from scaling_jax.laws import kaplan_nd
     from scaling_jax.presets import KAPLAN_2020_ND
 
-    assert main(["optimal", "--compute", "1e22", "--law", "kaplan_2020_nd"]) == 0
+    # Several budgets at once (one vectorized solve; this once crashed on the loss's shape).
+    assert main(["optimal", "--compute", "1e20,1e22", "--law", "kaplan_2020_nd"]) == 0
     text = capsys.readouterr().out
     assert "numeric optimum" in text
-    n_opt = float(text.split("1.000e+22")[1].split()[0])
-    # Check against a brute-force scan of the law along C = 6ND.
-    n = np.geomspace(1e8, 1e13, 20001)
-    best = n[np.argmin(np.asarray(kaplan_nd(KAPLAN_2020_ND, n, 1e22 / (6 * n))))]
-    assert n_opt == pytest.approx(best, rel=2e-3)
+    for c in (1e20, 1e22):
+        row = text.split(f"{c:.3e}")[1].split()
+        n_opt, d_opt, loss = float(row[0]), float(row[1]), float(row[3])
+        # Check against a brute-force scan of the law along C = 6ND.
+        n = np.geomspace(1e7, 1e13, 20001)
+        losses = np.asarray(kaplan_nd(KAPLAN_2020_ND, n, c / (6 * n)))
+        assert n_opt == pytest.approx(n[np.argmin(losses)], rel=2e-3)
+        assert 6 * n_opt * d_opt == pytest.approx(c, rel=1e-3)
+        assert loss == pytest.approx(losses.min(), rel=1e-4)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,8 +55,6 @@ def allocation_rows(
     choice: LawChoice, budgets: Any, unique_tokens: float | None = None
 ) -> list[dict[str, float]]:
     """Compute-optimal rows {compute, N, D, tokens_per_param, loss[, epochs]} per budget."""
-    import jax.numpy as jnp
-
     from scaling_jax.sizing.optimal import compute_optimal
 
     method_of(choice, unique_tokens)  # refuses laws it cannot size
@@ -72,16 +70,9 @@ def allocation_rows(
         opt = compute_optimal(params, C)
         N, D, loss = np.asarray(opt.N), np.asarray(opt.D), np.asarray(opt.loss)
     else:
-        # Scalars as a tuple pytree, so they broadcast against the budgets.
-        theta = tuple(jnp.asarray(t, dtype=float) for t in law.from_params(params))
-
-        def loss_fn(p: Any, n: Any, d: Any) -> Any:
-            feats = {"N": jnp.reshape(n, (1,)), "D": jnp.reshape(d, (1,))}
-            return jnp.exp(law.log_loss(jnp.stack(p), feats))[0]
-
-        opt = compute_optimal(theta, C, loss_fn=loss_fn)
-        N, D = np.asarray(opt.N), np.asarray(opt.D)
-        loss = np.asarray([float(loss_fn(theta, n, d)) for n, d in zip(N, D, strict=True)])
+        # The numeric optimum of the law's own loss, all budgets in one vectorized solve.
+        opt = compute_optimal(params, C, law=law)
+        N, D, loss = (np.asarray(v) for v in (opt.N, opt.D, opt.loss))
     rows = []
     for i, c in enumerate(C):
         row = {

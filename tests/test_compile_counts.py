@@ -106,9 +106,10 @@ def test_bootstrap_and_its_summaries_compile_few_programs(tmp_path):
 
 
 def test_demo_steps_after_the_fit_compile_one_program_each(tmp_path):
-    # The demo's allocation table, lifetime section and fit plot (as the command line runs
-    # them: x64 on, so results stay JAX arrays) each compile one program (plus the lifetime
-    # solver's own), not one per arithmetic op on the host.
+    # The demo's allocation table, lifetime section and fit plot, and `scaling-jax optimal`'s
+    # data-constrained table (as the command line runs them: x64 on, so results stay JAX
+    # arrays) each compile one program (plus the lifetime solver's own), not one per
+    # arithmetic op on the host.
     out = _run(
         f"""
         import os
@@ -118,15 +119,17 @@ def test_demo_steps_after_the_fit_compile_one_program_each(tmp_path):
         from scaling_jax.cli._common import LawChoice
         from scaling_jax.cli.demo import DEMO_BUDGETS
         from scaling_jax.cli.optimal import allocation_rows, format_rows
-        from scaling_jax.laws import CHINCHILLA
+        from scaling_jax.laws import CHINCHILLA, get_law
         from scaling_jax.plots.laws import plot_fit
 
         truth = sj.presets.EPOCH_2024
         runs = sj.synthetic_runs(truth, n_runs=245, seed=0)
         choice = LawChoice(CHINCHILLA, truth, "truth", "preset")
         theta = np.asarray(CHINCHILLA.from_params(truth))
+        capped = LawChoice(get_law("data_constrained"), sj.presets.MUENNIGHOFF_2023, "m", "p")
         got = {{
             "allocation": compiles(lambda: format_rows(allocation_rows(choice, DEMO_BUDGETS))),
+            "capped": compiles(allocation_rows, capped, DEMO_BUDGETS, 1e11),
             "lifetime": compiles(lifetime_cli.demo_lines, choice),
             "plot": compiles(plot_fit, CHINCHILLA, theta, runs, {str(tmp_path / "f.png")!r}),
         }}
@@ -134,6 +137,7 @@ def test_demo_steps_after_the_fit_compile_one_program_each(tmp_path):
         """
     )
     assert out["allocation"] == 1, out
+    assert out["capped"] == 1, out  # the data-constrained search (scaling-jax optimal)
     assert 1 <= out["lifetime"] <= 3, out  # the closed-form loss, the solver, T's conversion
     assert out["plot"] == 2, out  # the law on the runs and on the plotted grid
 

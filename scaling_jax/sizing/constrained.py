@@ -193,9 +193,18 @@ def constrained_optimal(
     bracket, `n_golden` golden-section steps shrink it by 0.618 each (80 steps: ~1e-17 of the
     bracket, below float64 resolution). The result is never worse than the scan's best point.
     """
+    compute, unique_max = _check(compute, unique_max)
+    params = DataConstrainedParams(*params)
+    return _constrained(params, compute, unique_max, span, n_scan, n_golden)
+
+
+@functools.partial(jax.jit, static_argnames=("n_scan", "n_golden"))
+def _constrained(params, compute, unique_max, span, n_scan: int, n_golden: int):
+    """`constrained_optimal` after its input checks, as one compiled program (called
+    eagerly, the setup and packing around the search would each compile a program)."""
     log_c6, log_u, shape = _log_inputs(compute, unique_max)
-    theta = _theta(params)
-    log_n, log_loss = _solve(theta, log_c6, log_u, jnp.asarray(span, float), n_scan, n_golden)
+    span = jnp.asarray(span, float)
+    log_n, log_loss = _solve(_theta(params), log_c6, log_u, span, n_scan, n_golden)
     return _pack(log_n, log_loss, log_c6, log_u, shape)
 
 

@@ -473,7 +473,7 @@ def test_plots_label_axes_units_and_markers(reference, runs60):
     assert "16 resamples" in grid[0, 0].get_title(loc="left")
     for i in range(k):
         assert grid[i, i].get_ylabel() == "count (resamples)"  # histogram y-axes are labelled
-    units = {"A": "nats/token × parameters^alpha", "B": "nats/token × tokens^beta"}
+    units = {"A": "nats/token·N^α", "B": "nats/token·D^β"}
     units.update(E="nats/token", alpha="dimensionless", beta="dimensionless")
     assert reference.natural_names == ("A", "B", "E", "alpha", "beta")
     for i, name in enumerate(reference.natural_names):  # each parameter with its units

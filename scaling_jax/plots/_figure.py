@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-__all__ = ["PathOrAxes", "open_axes", "close_axes", "param_label"]
+__all__ = ["PathOrAxes", "open_axes", "close_axes", "param_label", "label_log_ticks"]
 
 PathOrAxes = Any  # Path when a file was written, the caller's Axes when `ax` was given
 
@@ -25,8 +26,8 @@ PathOrAxes = Any  # Path when a file was written, the caller's Axes when `ax` wa
 # A and B carry the units that make A / N^alpha and B / D^beta a loss.
 PARAM_UNITS = {
     "E": "nats/token",
-    "A": "nats/token × parameters^alpha",
-    "B": "nats/token × tokens^beta",
+    "A": "nats/token·N^α",
+    "B": "nats/token·D^β",
     "alpha": "dimensionless",
     "beta": "dimensionless",
     "alpha_N": "dimensionless",
@@ -42,6 +43,14 @@ def param_label(name: str) -> str:
     """Axis label for a law parameter: ``"E (nats/token)"``; a user law's own names bare."""
     unit = PARAM_UNITS.get(name)
     return name if unit is None else f"{name} ({unit})"
+
+
+def label_log_ticks(axis: Any, subs: tuple[float, ...] = (1.0, 2.0, 5.0)) -> None:
+    """On a log `axis` spanning a decade or two, label the `subs` of each decade compactly
+    ("200", "5e+09") instead of matplotlib's minor labels, which crowd into each other."""
+    axis.set_major_locator(LogLocator(subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def open_axes(

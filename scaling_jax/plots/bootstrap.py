@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from scaling_jax.fitting.resampling import BootstrapResult
-from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes, param_label
+from scaling_jax.plots._figure import (
+    PathOrAxes,
+    close_axes,
+    label_log_ticks,
+    open_axes,
+    param_label,
+)
 
 __all__ = ["plot_corner", "plot_bootstrap_frontier", "corner_plot", "frontier_plot"]
 
@@ -63,6 +69,7 @@ def plot_corner(
                 continue
             if logs[j]:
                 a.set_xscale("log")
+                label_log_ticks(a.xaxis, (1.0, 3.0))  # narrow panels
             if i == j:
                 col = table[:, i][np.isfinite(table[:, i])]
                 bins = np.geomspace(col.min(), col.max(), 41) if logs[i] else 40
@@ -74,6 +81,7 @@ def plot_corner(
             else:
                 if logs[i]:
                     a.set_yscale("log")
+                    label_log_ticks(a.yaxis, (1.0, 3.0))
                 a.scatter(table[:, j], table[:, i], s=2, alpha=0.3, color="C0")
                 a.plot(hat[j], hat[i], "k+", ms=8)
                 if true is not None:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 
 from scaling_jax.laws import ChinchillaParams
-from scaling_jax.plots._figure import PathOrAxes, close_axes, open_axes
+from scaling_jax.plots._figure import PathOrAxes, close_axes, label_log_ticks, open_axes
 from scaling_jax.sizing.lifetime import CostModel, lifetime_optimal
 
 __all__ = ["plot_lifetime_cost_vs_n", "plot_optimum_vs_demand"]
@@ -72,10 +71,7 @@ def plot_lifetime_cost_vs_n(
         a.plot(float(opt.N), y_opt, "o", color=line.get_color())
     a.plot([], [], "o", color="0.3", label="lifetime optimum of each curve")
     a.axvline(float(opt.baseline.N), color="grey", ls=":", lw=1, label="Chinchilla-style N")
-    # N spans ~1.5 decades: label 1, 2 and 5 of each decade instead of crowded minor labels.
-    a.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    a.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
-    a.xaxis.set_minor_formatter(NullFormatter())
+    label_log_ticks(a.xaxis)  # N spans ~1.5 decades
     a.set_xlabel("model size N (parameters)")
     a.set_ylabel("lifetime cost (US$)" if cost is not None else "lifetime compute (FLOPs)")
     a.set_title(f"Iso-loss lifetime cost, loss = {loss:.4g} nats/token")

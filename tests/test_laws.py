@@ -52,6 +52,43 @@ def test_log_loss_matches_law_and_is_stable():
     assert np.isfinite(float(chinchilla_log_loss(extreme, 1e9, 1e10)[()]))
 
 
+def _logsumexp_log_loss(theta, N, D):
+    """The law's log-loss through `jax.scipy.special.logsumexp`, differentiated by autodiff:
+    the independent reference for the hand-written derivative."""
+    a, b, e, alpha, beta = (theta[..., i] for i in range(5))
+    terms = jnp.broadcast_arrays(a - alpha * jnp.log(N), b - beta * jnp.log(D), e)
+    return jax.scipy.special.logsumexp(jnp.stack(terms, axis=-1), axis=-1)
+
+
+def test_log_loss_derivatives_match_autodiff_of_logsumexp():
+    N = jnp.logspace(7, 12, 7)
+    D = jnp.logspace(9, 13, 7)
+    thetas = jnp.array(
+        [[6.0, 7.6, 0.6, 0.34, 0.37], [25.0, 0.0, -1.0, 2.0, 0.0], [0.0, 5.0, 1.0, 0.0, 1.5]]
+    )
+    for theta in thetas:
+        for argnum in (0, 1, 2):
+            for jac in (jax.jacfwd, jax.jacrev):
+                got = jax.jit(jac(chinchilla_log_loss, argnum))(theta, N, D)
+                want = jac(_logsumexp_log_loss, argnum)(theta, N, D)
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+    # The objective's value and gradient (what the solver evaluates), batched over starts.
+    data = _data()
+    ours = make_objective(CHINCHILLA.log_loss)
+    reference = make_objective(lambda t, f: _logsumexp_log_loss(t, f["N"], f["D"]))
+    f, g = jax.jit(jax.vmap(jax.value_and_grad(ours), in_axes=(0, None)))(thetas, data)
+    f_ref, g_ref = jax.vmap(jax.value_and_grad(reference), in_axes=(0, None))(thetas, data)
+    np.testing.assert_allclose(f, f_ref, rtol=1e-12)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-300)
+    # The rule is differentiable again: the Newton finish's exact Hessian.
+    np.testing.assert_allclose(
+        jax.hessian(ours)(thetas[0], data), jax.hessian(reference)(thetas[0], data), rtol=1e-10
+    )
+    # +-inf exponents give +-inf, as logsumexp does.
+    assert float(chinchilla_log_loss(jnp.array([jnp.inf, 0, 0, 0, 0.0]), 1e9, 1e10)) == np.inf
+    assert float(chinchilla_log_loss(jnp.full(5, -jnp.inf).at[3:].set(0), 1e9, 1e10)) == -np.inf
+
+
 def test_grid_is_the_papers_4500_points():
     grid = chinchilla_grid()
     assert grid.shape == (4500, 5)

@@ -97,6 +97,39 @@ def test_statuses_non_finite_and_linesearch_failed():
     assert bad.n_iter[0] == 0
 
 
+def test_line_search_trials_interpolate_and_extrapolate():
+    # Inside a bracket the next trial is the minimiser of the cubic through both ends' values
+    # and slopes: exact for a cubic phi(t) = (t - c)**2 * (t + 2), minimum at t = c.
+    def trial(c):
+        (fa, da), (fb, db) = [
+            ((t - c) ** 2 * (t + 2.0), (t - c) * (3.0 * t + 4.0 - c)) for t in (0.0, 1.0)
+        ]
+        return float(solver._interpolate(jnp.array(0.0), fa, da, jnp.array(1.0), fb, db))
+
+    assert trial(0.3) == pytest.approx(0.3, rel=1e-12)
+    # Kept a tenth of the bracket away from its ends; the midpoint without a finite value.
+    assert trial(0.01) == pytest.approx(0.1) and trial(0.99) == pytest.approx(0.9)
+    t = solver._interpolate(jnp.array(0.0), 0.0, -1.0, jnp.array(1.0), jnp.inf, 0.0)
+    assert float(t) == 0.5
+    # Beyond the bracket: the secant zero of the slope, within [2, 10] x t; 4 x t on a line.
+    assert float(solver._extrapolate(0.0, -1.0, 1.0, -0.6)) == pytest.approx(2.5)
+    assert float(solver._extrapolate(0.0, -1.0, 1.0, -0.99)) == pytest.approx(10.0)
+    assert float(solver._extrapolate(0.0, -1.0, 1.0, -1.0)) == pytest.approx(4.0)
+
+
+def test_line_search_lands_on_a_quadratics_minimum_after_one_failed_trial():
+    # f = 2 (x - 0.3)**2 from 0: the first trial (t = 1/|g|) overshoots to x = 1 and fails
+    # Armijo; the interpolated second trial is the exact minimiser (bisection would accept
+    # x = 0.5 and need more iterations): 1 + 2 evaluations, one iteration.
+    def scaled_quadratic(theta, data, lane):
+        return 2.0 * jnp.sum((theta - 0.3) ** 2)
+
+    res = solve_starts(scaled_quadratic, np.zeros((1, 1)), ())
+    assert res.status[0] == FitStatus.CONVERGED
+    assert res.theta[0, 0] == pytest.approx(0.3, abs=1e-12)
+    assert (res.n_iter[0], res.n_eval[0]) == (1, 3)
+
+
 def test_screened_out_status_from_successive_halving():
     runs = sj.synthetic_runs(CHINCHILLA_2022, n_runs=40, seed=1, noise=0.01)
     res = sj.fit(runs, starts=chinchilla_grid()[::150], mode="fast", survivors=4, polish_starts=2)

@@ -6,9 +6,10 @@ search and both branches of every ``cond`` run. Measured on 2 CPU cores, 432 vma
 ~15x slower than one-by-one, and slower than scipy. Here every start is a small state machine
 that advances by exactly **one** batched value-and-gradient evaluation per step:
 
-* a weak-Wolfe line search written as a bracket update (expand the step while the curvature
-  condition fails, bisect once Armijo fails) -- a lane needing ten trials takes ten steps, and
-  no lane waits for another;
+* a weak-Wolfe line search written as a bracket update (extrapolate along the secant of the
+  slope while the curvature condition fails; once Armijo fails, try the minimiser of the cubic
+  through both ends of the bracket, safeguarded) -- a lane needing ten trials takes ten
+  steps, and no lane waits for another;
 * the L-BFGS memory kept as a shift buffer with ``rho = 0`` for empty slots, so the two-loop
   recursion has a fixed shape;
 * finished lanes are masked, and between jitted segments the unfinished lanes are gathered into
@@ -133,6 +134,8 @@ class _Lanes(NamedTuple):
     t_hi: Array  # (n,) smallest step known to violate Armijo (inf = none)
     f_lo: Array  # (n,) objective at t_lo
     g_lo: Array  # (n, k) gradient at t_lo
+    f_hi: Array  # (n,) objective at t_hi (inf when not finite)
+    d_hi: Array  # (n,) directional derivative g . d at t_hi
     S: Array  # (n, m, k) step memory, newest last
     Y: Array  # (n, m, k) gradient-change memory
     rho: Array  # (n, m) 1/(s.y); 0 marks an empty slot
@@ -188,6 +191,44 @@ def _first_step(g: Array) -> Array:
     return jnp.minimum(1.0, 1.0 / jnp.where(gnorm > 0, gnorm, 1.0))
 
 
+def _extrapolate(t0: Array, d0: Array, t1: Array, d1: Array) -> Array:
+    """Next trial beyond `t1` while the curvature condition fails (no upper bracket yet).
+
+    The zero of the secant of the directional derivative through ``(t0, d0)`` and
+    ``(t1, d1)`` (both negative), kept within [2, 10] x `t1`; 4 x `t1` when the derivative
+    did not rise (a linear stretch, e.g. the Huber loss's linear part).
+    """
+    rise = d1 - d0
+    ok = rise > 0
+    t_sec = t1 - d1 * (t1 - t0) / jnp.where(ok, rise, 1.0)
+    return jnp.where(ok, jnp.clip(t_sec, 2.0 * t1, 10.0 * t1), 4.0 * t1)
+
+
+def _interpolate(
+    a: Array, fa: Array, da: Array, b: Array, fb: Array, db: Array, margin: float = 0.1
+) -> Array:
+    """Next trial inside the bracket (a, b): the minimiser of the cubic through the values and
+    directional derivatives at both ends (Nocedal & Wright, eq. 3.59), kept at least
+    `margin` of the bracket away from either end; the midpoint when the cubic has no
+    minimiser there or the upper value is not finite.
+
+    Bisection alone spent ~1.5 evaluations per accepted step on the Chinchilla grid.
+    """
+    width = b - a
+    finite = jnp.isfinite(fb) & (width > 0)
+    safe_width = jnp.where(finite, width, 1.0)
+    d1 = da + db - 3.0 * (fa - jnp.where(finite, fb, fa)) / -safe_width
+    disc = d1 * d1 - da * db
+    ok = finite & (disc >= 0)
+    d2 = jnp.sqrt(jnp.where(ok, disc, 0.0))
+    denom = db - da + 2.0 * d2
+    ok = ok & (denom != 0)
+    t_cubic = b - width * (db + d2 - d1) / jnp.where(ok, denom, 1.0)
+    ok = ok & jnp.isfinite(t_cubic)
+    t_mid = a + 0.5 * width
+    return jnp.where(ok, jnp.clip(t_cubic, a + margin * width, b - margin * width), t_mid)
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled(objective: Objective, opts: SolverOptions):
     """The jitted segment function for one objective and option set."""
@@ -214,6 +255,8 @@ def _compiled(objective: Objective, opts: SolverOptions):
             t_hi=jnp.full(n, jnp.inf, theta0.dtype),
             f_lo=f,
             g_lo=g,
+            f_hi=jnp.full(n, jnp.inf, theta0.dtype),
+            d_hi=jnp.zeros(n, theta0.dtype),
             S=zeros_mk,
             Y=zeros_mk,
             rho=jnp.zeros((n, m), theta0.dtype),
@@ -227,19 +270,32 @@ def _compiled(objective: Objective, opts: SolverOptions):
 
     def step(s: _Lanes, data: Any) -> _Lanes:
         running = s.status == FitStatus.RUNNING
-        ft, gt = value_and_grad(s.x + s.t[:, None] * s.d, data, s.lane)
+        x_trial = s.x + s.t[:, None] * s.d
+        ft, gt = value_and_grad(x_trial, data, s.lane)
         finite = jnp.isfinite(ft) & jnp.all(jnp.isfinite(gt), axis=-1)
-        armijo = finite & (ft <= s.f + opts.c1 * s.t * s.gd)
-        curvature = jnp.sum(gt * s.d, axis=-1) >= opts.c2 * s.gd
+        # A trial that rounds back onto x (the step fell below x's last digit) is no step.
+        moved = jnp.any(x_trial != s.x, axis=-1) | (s.gd == 0)
+        armijo = finite & moved & (ft <= s.f + opts.c1 * s.t * s.gd)
+        dphi = jnp.sum(gt * s.d, axis=-1)  # directional derivative at the trial
+        curvature = dphi >= opts.c2 * s.gd
         wolfe = armijo & curvature
         grow = armijo & ~curvature
 
-        # Bracket update: bisect once Armijo fails, expand while only curvature fails.
+        # Bracket update: the trial becomes the upper end once Armijo fails, the lower end
+        # while only curvature fails.
+        d_lo_old = jnp.sum(s.g_lo * s.d, axis=-1)
         t_hi = jnp.where(armijo, s.t_hi, s.t)
+        f_hi = jnp.where(armijo, s.f_hi, jnp.where(finite, ft, jnp.inf))
+        d_hi = jnp.where(armijo, s.d_hi, jnp.where(finite, dphi, 0.0))
         t_lo = jnp.where(grow, s.t, s.t_lo)
         f_lo = jnp.where(grow, ft, s.f_lo)
         g_lo = jnp.where(grow[:, None], gt, s.g_lo)
-        t_next = jnp.where(jnp.isinf(t_hi), 4.0 * s.t, 0.5 * (t_lo + t_hi))
+        d_lo = jnp.where(grow, dphi, d_lo_old)
+        t_next = jnp.where(
+            jnp.isinf(t_hi),
+            _extrapolate(s.t_lo, d_lo_old, s.t, dphi),
+            _interpolate(t_lo, f_lo, d_lo, t_hi, f_hi, d_hi),
+        )
         trials = s.trials + 1
         exhausted = ~wolfe & ((trials >= opts.max_linesearch) | (t_next <= 1e-20))
         # A line search out of trials still accepts its best Armijo point, if it has one.
@@ -308,6 +364,8 @@ def _compiled(objective: Objective, opts: SolverOptions):
             t_hi=pick(jnp.full_like(t_hi, jnp.inf), t_hi),
             f_lo=pick(f_acc, f_lo),
             g_lo=pick(g_acc, g_lo),
+            f_hi=f_hi,
+            d_hi=d_hi,
             S=S,
             Y=Y,
             rho=rho,
@@ -431,6 +489,8 @@ def _fresh_lanes(theta0: np.ndarray, lane_ids: np.ndarray, lane: Any, history: i
         t_hi=np.full(n, np.inf, dt),
         f_lo=zeros_n.copy(),
         g_lo=zeros_nk.copy(),
+        f_hi=np.full(n, np.inf, dt),
+        d_hi=zeros_n.copy(),
         S=zeros_mk,
         Y=zeros_mk.copy(),
         rho=np.zeros((n, history), dt),

@@ -315,6 +315,57 @@ def test_derived_intervals_match_a_numpy_closed_form(reference):
     np.testing.assert_allclose(one["estimate"], d["D_opt"]["estimate"][1:], rtol=1e-14)
 
 
+_SUMMARY_SCRIPT = """
+import json, sys
+import numpy as np
+from jax import monitoring
+events = []
+monitoring.register_event_duration_secs_listener(lambda name, secs, **kw: events.append(name))
+monitoring.register_event_listener(lambda name, **kw: events.append(name))
+from scaling_jax import _aot
+from scaling_jax._cache import compile_scope
+from scaling_jax.fitting.resampling import BootstrapResult
+res = BootstrapResult.from_json(sys.argv[1])
+with compile_scope():  # as the command line runs it
+    res.summary(budgets=[5.76e23, 1e25])
+    d = res.derived_intervals(budgets=[5.76e23, 1e25])
+print(json.dumps({
+    "traces": events.count("/jax/core/compile/jaxpr_trace_duration"),
+    "compiles": events.count("/jax/core/compile/backend_compile_duration"),
+    "loads": events.count(_aot.LOAD_EVENT),
+    "derived": {k: [*np.ravel(v["estimate"]), *np.ravel(v["low"])] for k, v in d.items()},
+}))
+"""
+
+
+def test_summaries_of_a_registry_law_load_their_programs_from_the_store(tmp_path, reference):
+    # The natural params and the derived quantities of a registry law are stored executables:
+    # a warm process (a `scaling-jax bootstrap` run, say) neither traces nor compiles them.
+    path = tmp_path / "boot.json"
+    reference.to_json(path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
+    env.update(PYTHONPATH=str(ROOT), SCALING_JAX_CACHE=str(tmp_path / "xla"))
+    outs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-c", _SUMMARY_SCRIPT, str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    cold, warm = outs
+    assert cold["compiles"] >= 2 and cold["loads"] == 0, cold
+    assert warm["traces"] == 0 and warm["compiles"] == 0 and warm["loads"] == 2, warm
+    assert warm["derived"] == cold["derived"]  # the stored executables, bit for bit
+    d = reference.derived_intervals(budgets=[5.76e23, 1e25])
+    for k, v in d.items():
+        here = np.concatenate([np.ravel(v["estimate"]), np.ravel(v["low"])])
+        np.testing.assert_allclose(warm["derived"][k], here, rtol=1e-14, err_msg=k)
+
+
 def test_result_io_and_summary(tmp_path, reference):
     path = tmp_path / "boot.json"
     reference.to_json(path)

@@ -15,7 +15,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from scaling_jax.laws import ChinchillaParams, Law, chinchilla, law_loss_fn
+from scaling_jax._aot import recipe_of, stored_jit
+from scaling_jax.laws import LAWS, ChinchillaParams, Law, chinchilla, law_loss_fn
 from scaling_jax.sizing.optimal import compute_optimal, optimal_exponents
 
 Array = Any
@@ -87,14 +88,12 @@ def derived_quantities(
     return out
 
 
-@functools.partial(jax.jit, static_argnames="law")
 def natural_rows(theta: Array, *, law: Law) -> Any:
     """``law.to_params(theta)`` as one compiled program: fit coordinates (rows, k) -> the
     law's natural-params NamedTuple of arrays (rows,)."""
-    return law.to_params(theta)
+    return _programs(law)[0](theta)
 
 
-@functools.partial(jax.jit, static_argnames="law")
 def derived_rows(theta: Array, budgets: Any, points: Any, *, law: Law) -> dict[str, Array]:
     """`derived_quantities` of ``law.to_params(theta)`` as one compiled program.
 
@@ -102,6 +101,25 @@ def derived_rows(theta: Array, budgets: Any, points: Any, *, law: Law) -> dict[s
       theta: fit coordinates, one row per fit (rows, k).
       budgets: training budgets (nC,) in FLOPs, or None.
       points: (N, D) arrays (nP,) or None.
-      law: the `Law` theta belongs to (static: one program per law and shapes).
+      law: the `Law` theta belongs to (one program per law and shapes).
     """
-    return derived_quantities(law.to_params(theta), budgets, points, law=law)
+    return _programs(law)[1](theta, budgets, points)
+
+
+@functools.lru_cache(maxsize=32)
+def _programs(law: Law) -> tuple[Any, Any]:
+    """The two programs of `law`, made once per law. A registry law's are kept in the store
+    of compiled executables (`scaling_jax._aot`), so a new process neither traces nor lowers
+    them; any other law's are plain `jax.jit`."""
+    registry = LAWS.get(law.name) is law
+    to_params = recipe_of(law.to_params) if registry else None
+    log_loss = recipe_of(law.log_loss) if registry else None
+    stored = to_params is not None and log_loss is not None
+
+    def derived(theta: Array, budgets: Any, points: Any) -> dict[str, Array]:
+        return derived_quantities(law.to_params(theta), budgets, points, law=law)
+
+    return (
+        stored_jit(law.to_params, ("natural_rows", to_params) if stored else None),
+        stored_jit(derived, ("derived_rows", to_params, log_loss) if stored else None),
+    )

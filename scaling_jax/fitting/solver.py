@@ -234,10 +234,10 @@ def _compiled(objective: Objective, opts: SolverOptions):
     """The jitted segment function for one objective and option set."""
     value_and_grad = jax.vmap(jax.value_and_grad(objective), in_axes=(0, None, 0))
 
-    def init(theta0: Array, lane_id: Array, lane: Any, data: Any) -> _Lanes:
+    def init(theta0: Array, f: Array, g: Array, lane_id: Array, lane: Any) -> _Lanes:
+        """Lanes at their starts, given the objective and gradient there."""
         n, k = theta0.shape
         m = opts.history
-        f, g = value_and_grad(theta0, data, lane)
         finite = jnp.isfinite(f) & jnp.all(jnp.isfinite(g), axis=-1)
         f = jnp.where(finite, f, jnp.inf)
         g = jnp.where(finite[:, None], g, 0.0)
@@ -269,8 +269,11 @@ def _compiled(objective: Objective, opts: SolverOptions):
         )
 
     def step(s: _Lanes, data: Any) -> _Lanes:
+        # Fresh lanes (new starts) spend this step's evaluation on their starting point: a
+        # refill costs those lanes one evaluation, not the whole batch one.
+        fresh = s.status == _FRESH
         running = s.status == FitStatus.RUNNING
-        x_trial = s.x + s.t[:, None] * s.d
+        x_trial = jnp.where(fresh[:, None], s.x, s.x + s.t[:, None] * s.d)
         ft, gt = value_and_grad(x_trial, data, s.lane)
         finite = jnp.isfinite(ft) & jnp.all(jnp.isfinite(gt), axis=-1)
         # A trial that rounds back onto x (the step fell below x's last digit) is no step.
@@ -376,28 +379,19 @@ def _compiled(objective: Objective, opts: SolverOptions):
             lane_id=s.lane_id,
             lane=s.lane,
         )
-        return jax.tree.map(
-            lambda a, b: jnp.where(running.reshape(running.shape + (1,) * (a.ndim - 1)), a, b),
-            new,
-            s,
-        )
+        started = init(s.x, ft, gt, s.lane_id, s.lane)
 
-    def start_fresh(s: _Lanes, data: Any) -> _Lanes:
-        fresh = s.status == _FRESH
-        new = init(s.x, s.lane_id, s.lane, data)
-        return jax.tree.map(
-            lambda a, b: jnp.where(fresh.reshape(fresh.shape + (1,) * (a.ndim - 1)), a, b),
-            new,
-            s,
-        )
+        def merge(a: Array, b: Array, c: Array) -> Array:
+            shape = running.shape + (1,) * (a.ndim - 1)
+            return jnp.where(running.reshape(shape), a, jnp.where(fresh.reshape(shape), b, c))
+
+        return jax.tree.map(merge, new, started, s)
 
     def segment(s: _Lanes, data: Any, n_steps: Array) -> _Lanes:
-        # One program per batch size serves every role: lanes marked fresh are initialised
-        # first (an L-BFGS start costs one evaluation), and `n_steps` is a traced count, so
-        # screening and full segments share the program (0 steps only compiles).
-        s = jax.lax.cond(
-            jnp.any(s.status == _FRESH), lambda st: start_fresh(st, data), lambda st: st, s
-        )
+        # One program per batch size serves every role: lanes marked fresh are initialised by
+        # the first step they take (an L-BFGS start costs one evaluation), and `n_steps` is a
+        # traced count, so screening and full segments share the program (0 steps only
+        # compiles).
         return jax.lax.fori_loop(0, n_steps, lambda _, st: step(st, data), s)
 
     return stored_jit(segment, recipe_for("segment", objective, opts))
@@ -602,8 +596,8 @@ def solve_starts(
         n_steps = options.segment_steps
         if max_steps is not None:
             n_steps = min(n_steps, max_steps - age)
-        fresh = bool(np.any(host.status == _FRESH))
-        lanes = segment(place(host), data, np.int32(n_steps))
+        fresh = bool(np.any(host.status == _FRESH))  # new starts take one more step
+        lanes = segment(place(host), data, np.int32(n_steps + fresh))
         lane_evals += (n_steps + fresh) * size
         age += n_steps
         host = jax.tree.map(np.array, jax.device_get(lanes))

@@ -174,6 +174,7 @@ def _environment() -> tuple:
                 os.environ.get("LIBTPU_INIT_ARGS", ""),
             )
             _process["device"] = devices[0]
+            jax.monitoring.register_event_listener(_count_cache_hit)
             # Only CPU executables are stored: those are the ones checked to reload and run
             # correctly (an accelerator's kernels may need loading of their own).
             _process["on"] = jax.default_backend() == "cpu"
@@ -295,13 +296,10 @@ class StoredProgram:
         # Compiled afresh, not taken from JAX's persistent compilation cache: an executable
         # that cache hands back serialises without its functions, and a later process that
         # loads it fails on the first call ("Function wrapped_log not found"; jax 0.10.2, CPU).
-        fresh = _without_jax_cache()
-        if fresh is None:  # this JAX cannot say: compile as jit does, store nothing
-            return lowered.compile()
-        with fresh:
-            compiled = lowered.compile()
+        hits = _hits()
+        compiled = _fresh_compile(lowered)
         kernels = _kernels(compiled)
-        if kernels is None:
+        if kernels is None or _hits() != hits:  # the cache served it after all: not stored
             return compiled
         try:
             payload, in_tree, out_tree = serialize_executable.serialize(compiled)
@@ -342,15 +340,45 @@ def _load(path: Path, text: str) -> Any:
     return loaded
 
 
-def _without_jax_cache() -> Any:
-    """A context that switches JAX's persistent compilation cache off (this thread), or None
-    when this JAX has no such switch."""
+_fresh_lock = threading.Lock()
+_thread = threading.local()
+
+
+def _count_cache_hit(name: str, **kwargs: Any) -> None:
+    if name == "/jax/compilation_cache/cache_hits":
+        _thread.hits = getattr(_thread, "hits", 0) + 1
+
+
+def _hits() -> int:
+    """JAX persistent-cache hits so far in this thread (a `jax.monitoring` listener)."""
+    return getattr(_thread, "hits", 0)
+
+
+def _fresh_compile(lowered: Any) -> Any:
+    """``lowered.compile()`` with JAX's persistent compilation cache switched off.
+
+    JAX decides once per process whether it uses its cache, at the first compilation, and
+    keeps that decision: switching the cache off later changes nothing, and switching it off
+    for the first compilation would leave it off for the whole process. So the decision is
+    reset before (the cache off: a real compilation) and after (the next compilation finds
+    the cache on again). Without these switches this JAX compiles as jit does (and a cache
+    hit is then not stored, see `_hits`).
+    """
     try:
         from jax._src import config as jax_config
+        from jax.experimental.compilation_cache import compilation_cache
 
-        return jax_config.enable_compilation_cache(False)
+        switch_off = jax_config.enable_compilation_cache(False)
+        reset = compilation_cache.reset_cache
     except (ImportError, AttributeError, TypeError):
-        return None
+        return lowered.compile()
+    with _fresh_lock:
+        reset()
+        try:
+            with switch_off:
+                return lowered.compile()
+        finally:
+            reset()
 
 
 def stored_jit(fun: Callable[..., Any], recipe: tuple | None, **jit_kwargs: Any) -> Any:

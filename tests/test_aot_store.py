@@ -37,7 +37,8 @@ monitoring.register_event_listener(lambda name, **kw: events.append(name))
 import scaling_jax as sj
 from scaling_jax import _aot
 
-runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=30, seed=0)
+# Runs built from plain arrays: the store's own compilations are the process's first.
+runs = sj.Runs(**{k: np.asarray(v) for k, v in json.loads(os.environ["SJ_RUNS"]).items()})
 kw = dict(starts=64, polish_starts=4, seed=1)
 before = len(events)
 res = sj.fit(runs, **kw)
@@ -46,6 +47,13 @@ fit_events = events[before:]
 os.environ["SCALING_JAX_CACHE"] = "off"
 plain = sj.fit(runs, **kw)
 os.environ["SCALING_JAX_CACHE"] = sys.argv[1]
+# A program outside the store, compiled after the store's own compilations, still goes to
+# JAX's cache (storing must not leave that cache off for the process).
+import jax
+from scaling_jax._cache import compile_scope
+with compile_scope():
+    jax.block_until_ready(jax.jit(lambda x: np.float64(3.0) * x + 1.0)(np.arange(3.0)))
+xla_entries = len([f for f in os.listdir(sys.argv[1]) if f.endswith("-cache")])
 def stored():
     folder = os.path.join(sys.argv[1], "aot")
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
@@ -66,13 +74,21 @@ print(json.dumps({
     "loads": fit_events.count(_aot.LOAD_EVENT),
     "files_before_custom": files,
     "files_after_custom": stored(),
+    "xla_entries": xla_entries,
 }))
 """
 
 
 def _process(cache: Path, *args: str) -> tuple[dict, list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
-    env.update(PYTHONPATH=str(ROOT), SCALING_JAX_CACHE=str(cache), JAX_PLATFORMS="cpu")
+    runs = sj.synthetic_runs(sj.presets.EPOCH_2024, n_runs=30, seed=0)
+    columns = {"N": runs.N.tolist(), "D": runs.D.tolist(), "loss": runs.loss.tolist()}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SCALING_JAX_CACHE=str(cache),
+        JAX_PLATFORMS="cpu",
+        SJ_RUNS=json.dumps(columns),
+    )
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(cache), *args],
         capture_output=True,
@@ -90,6 +106,7 @@ def test_warm_process_neither_traces_nor_lowers_and_matches_plain_jit(tmp_path):
     assert not cold_err, cold_err
     assert cold["traces"] >= 4 and cold["compiles"] >= 4  # the store was empty
     assert cold["files_before_custom"], "nothing was stored"
+    assert cold["xla_entries"] == 1  # the stored programs bypass it; the one after does not
     warm, warm_err = _process(cache, "custom")
     assert not warm_err, warm_err
     assert warm["traces"] == 0 and warm["lowerings"] == 0 and warm["compiles"] == 0, warm

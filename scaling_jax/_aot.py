@@ -38,6 +38,7 @@ pickles, loaded only from the user's own cache directory (the trust JAX's cache 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -281,7 +282,8 @@ class StoredProgram:
                 _cache._warn_once(
                     f"stored program {path} failed to run ({str(err)[:120]}); compiled it again"
                 )
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a read-only store keeps it
+                    path.unlink(missing_ok=True)
             else:
                 self._memo[memo_key] = loaded
                 return out

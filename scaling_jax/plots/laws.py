@@ -14,9 +14,9 @@ import functools
 import os
 from typing import Any
 
-import jax
 import numpy as np
 
+from scaling_jax._aot import recipe_for, stored_jit
 from scaling_jax._precision import float64_call
 from scaling_jax.data import Runs
 from scaling_jax.fitting.extrapolation import ExtrapolationTable
@@ -30,12 +30,14 @@ __all__ = ["plot_fit", "plot_predicted_vs_observed", "plot_residuals", "plot_los
 def _log_loss(theta: np.ndarray, feats: dict[str, np.ndarray], *, law: Law) -> np.ndarray:
     """``law.log_loss(theta, feats)`` in float64 as one compiled program per law and shape
     (called eagerly, the law's ops would each compile a program of their own)."""
-    return np.asarray(_log_loss_program(theta, feats, law=law))
+    return np.asarray(_log_loss_program(law)(theta, feats))
 
 
-@functools.partial(jax.jit, static_argnames="law")
-def _log_loss_program(theta: Any, feats: dict[str, Any], *, law: Law) -> Any:
-    return law.log_loss(theta, feats)
+@functools.lru_cache(maxsize=32)
+def _log_loss_program(law: Law) -> Any:
+    """``law.log_loss`` jitted once per law; a registry law's executables are stored
+    (`scaling_jax._aot`), so a new process loads them instead of tracing."""
+    return stored_jit(law.log_loss, recipe_for("plot_log_loss", law.log_loss))
 
 
 def plot_fit(

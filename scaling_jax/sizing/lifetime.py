@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._aot import stored_jit
 from scaling_jax._io import read_json, write_json_atomic
 from scaling_jax._precision import float64_call
 from scaling_jax.laws import ChinchillaParams, chinchilla
@@ -245,18 +246,21 @@ def chinchilla_optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
     """Loss of the compute-optimal model with `n_params` parameters (e.g. "a Chinchilla-optimal
     13B model"), using the closed form of `scaling_jax.sizing.compute_optimal`."""
     _check_positive("n_params", n_params)
-    return _optimal_loss(ChinchillaParams(*params), n_params)
+    return _OPTIMAL_LOSS(ChinchillaParams(*params), n_params)
 
 
-@jax.jit
 def _optimal_loss(params: ChinchillaParams, n_params: Array) -> Array:
-    """`chinchilla_optimal_loss` as one compiled program (not one per op when called eagerly)."""
     # Invert N_opt = G·(C/6)**a for C (G is N_opt at C = 6), then read D_opt(C).
     p = ChinchillaParams(*(jnp.asarray(v) for v in params))
     a, _ = optimal_exponents(p)
     G = compute_optimal(p, 6.0).N
     compute = 6.0 * jnp.power(jnp.asarray(n_params) / G, 1.0 / a)
     return compute_optimal(p, compute).loss
+
+
+# `chinchilla_optimal_loss` as one compiled program (not one per op when called eagerly),
+# a stored executable (`scaling_jax._aot`) that a new process loads instead of tracing.
+_OPTIMAL_LOSS = stored_jit(_optimal_loss, ("chinchilla_optimal_loss",))
 
 
 def _target_residual(x, A, B, E, alpha, beta, loss, T):

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_jax._aot import stored_jit
 from scaling_jax._io import arrays_from_dict, arrays_to_dict, read_json, write_json_atomic
 from scaling_jax._precision import float64_call
 from scaling_jax.flops import PF_DAY_FLOPS
@@ -100,15 +101,27 @@ def _as_array(x: Any) -> Any:
     return x if isinstance(x, (jax.Array, jax.core.Tracer)) else np.asarray(x, dtype=float)
 
 
-@functools.partial(jax.jit, static_argnames="params_batch")
 def _closed_allocation(params: ChinchillaParams, compute: Array, params_batch: bool) -> Allocation:
     """The closed-form `Allocation` as one compiled program per shape: called eagerly (a
-    command line, a plot), it is one program rather than one per arithmetic op."""
+    command line, a plot), it is one program rather than one per arithmetic op, and a stored
+    executable (`scaling_jax._aot`) that a new process loads instead of tracing it."""
+    return _CLOSED[bool(params_batch)](params, compute)
+
+
+def _closed_body(params: ChinchillaParams, compute: Array, params_batch: bool) -> Allocation:
     if params_batch:
         params, compute = _sample_axis(params, compute)
     compute = jnp.asarray(compute, dtype=float)
     N, D = _closed_form(params, compute)
     return Allocation(N, D, jnp.broadcast_to(compute, N.shape), chinchilla(params, N, D))
+
+
+_CLOSED = {
+    batch: stored_jit(
+        functools.partial(_closed_body, params_batch=batch), ("closed_allocation", batch)
+    )
+    for batch in (False, True)
+}
 
 
 @float64_call

@@ -23,6 +23,7 @@ from scaling_jax.fitting import resampling as bs
 from scaling_jax.laws import ChinchillaParams, chinchilla_grid
 from scaling_jax.presets import CHINCHILLA_2022
 from scaling_jax.sizing import optimal_exponents
+from scaling_jax.sizing.lifetime import chinchilla_optimal_loss as optimal_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = chinchilla_grid()[::150]  # 30 starts: a 1/150 subsample keeps compiles and runs short
@@ -326,10 +327,15 @@ from scaling_jax import _aot
 from scaling_jax._cache import compile_scope
 from scaling_jax.fitting.resampling import BootstrapResult
 res = BootstrapResult.from_json(sys.argv[1])
+from scaling_jax.sizing.lifetime import chinchilla_optimal_loss
+from scaling_jax.sizing.optimal import compute_optimal
 with compile_scope():  # as the command line runs it
     res.summary(budgets=[5.76e23, 1e25])
     d = res.derived_intervals(budgets=[5.76e23, 1e25])
+    sizing = [*compute_optimal(res.params_hat, [1e21, 1e23]).N.tolist(),
+              float(chinchilla_optimal_loss(res.params_hat, 13e9))]
 print(json.dumps({
+    "sizing": sizing,
     "traces": events.count("/jax/core/compile/jaxpr_trace_duration"),
     "compiles": events.count("/jax/core/compile/backend_compile_duration"),
     "loads": events.count(_aot.LOAD_EVENT),
@@ -339,8 +345,9 @@ print(json.dumps({
 
 
 def test_summaries_of_a_registry_law_load_their_programs_from_the_store(tmp_path, reference):
-    # The natural params and the derived quantities of a registry law are stored executables:
-    # a warm process (a `scaling-jax bootstrap` run, say) neither traces nor compiles them.
+    # The natural params and the derived quantities of a registry law, and the closed-form
+    # sizing programs, are stored executables: a warm process (a `scaling-jax bootstrap` or
+    # `optimal` run, say) neither traces nor compiles them.
     path = tmp_path / "boot.json"
     reference.to_json(path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "XLA_"))}
@@ -357,9 +364,13 @@ def test_summaries_of_a_registry_law_load_their_programs_from_the_store(tmp_path
         assert proc.returncode == 0, proc.stderr[-3000:]
         outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     cold, warm = outs
-    assert cold["compiles"] >= 2 and cold["loads"] == 0, cold
-    assert warm["traces"] == 0 and warm["compiles"] == 0 and warm["loads"] == 2, warm
-    assert warm["derived"] == cold["derived"]  # the stored executables, bit for bit
+    assert cold["compiles"] >= 4 and cold["loads"] == 0, cold
+    assert warm["traces"] == 0 and warm["compiles"] == 0 and warm["loads"] == 4, warm
+    # The stored executables, bit for bit.
+    assert warm["derived"] == cold["derived"] and warm["sizing"] == cold["sizing"]
+    p = reference.params_hat
+    np.testing.assert_allclose(warm["sizing"][:2], sj.compute_optimal(p, [1e21, 1e23]).N)
+    np.testing.assert_allclose(warm["sizing"][2], optimal_loss(p, 13e9))
     d = reference.derived_intervals(budgets=[5.76e23, 1e25])
     for k, v in d.items():
         here = np.concatenate([np.ravel(v["estimate"]), np.ravel(v["low"])])

@@ -9,18 +9,22 @@ its best: an analytic numpy gradient and BLAS pinned to one thread. scaling_jax'
 is reported separately (first call minus second call). Then the fast mode (successive halving)
 is checked against the full grid on several datasets.
 
-Latest figures (2-core CPU VM, float64, 240 Epoch points, the same 4500 starts; jax 0.10.2,
-scipy 1.17.1; one run on 2026-11-24, another job briefly sharing the machine):
-    scipy L-BFGS-B loop         : 13.09 s,   344 fits/s, best 1.018274017803e-03, mean nfev 62
-    scaling_jax full (ftol 1e-9): 3.01 s,   1497 fits/s, best 1.018274017801e-03 -> 4.4x scipy
-        mean 114 evaluations/start (it converges ~2000x tighter than scipy), 1111 starts in
-        the best basin, 4500/4500 converged; compile 11.8 s once per process (disk-cached)
-    scaling_jax full at scipy's effective tolerance (ftol 2.2e-6): 1.16 s -> 11.3x scipy,
+Latest figures (2-core CPU VM shared with other jobs, float64, 240 Epoch points, the same
+4500 starts; jax 0.10.2, scipy 1.17.1; 2026-12-01, load average 3.3 during the run):
+    scipy L-BFGS-B loop         : 16.36 s,   275 fits/s, best 1.018274017812e-03, mean nfev 62
+    scaling_jax full (ftol 1e-9): 3.54 s,   1271 fits/s, best 1.018274017801e-03 -> 4.6x scipy
+        mean 98 evaluations/start (it converges ~2000x tighter than scipy), 1082 starts in
+        the best basin, 4500/4500 converged
+    scaling_jax full at scipy's effective tolerance (ftol 2.2e-6): 1.53 s -> 10.7x scipy,
         mean 35 evaluations/start (scipy: 62), same best objective (Newton finish)
-    scaling_jax fast (successive halving): 0.50 s -> 26x scipy's full-grid loop, same best
+    scaling_jax fast (successive halving): 0.59 s -> 27.7x scipy's full-grid loop, same best
     fast == full best to 1e-9 relative on 7/7 datasets (5 synthetic seeds, Epoch 240, Sardana 47)
-  The run before (smallest compaction bucket 16 instead of 64: 3 s more compilation) measured
-  12.84 s / 2.49 s (5.2x) / 1.17 s (10.9x) / 0.40 s (32x).
+  The previous solver (bisecting line search, autodiff through logsumexp, a whole-batch
+  evaluation per refill; 113 evaluations/start), alternated with this one in 4 run pairs:
+  full 3.1x -> 4.6x and 3.5x -> 4.0x in the two quietest pairs (load 2-4), medians over all 4
+  (load 2-13) full 4.0x -> 5.2x, fast 22.0x -> 27.7x; wall ratios swing with the load (scipy
+  took 16-86 s). CPU time of a warm in-process fit, 2 alternated pairs at load 5: full 5.3 s ->
+  3.6 s, fast 0.86 s -> 0.62 s.
 """
 
 from __future__ import annotations

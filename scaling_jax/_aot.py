@@ -255,24 +255,39 @@ class StoredProgram:
         self._recipe_text = _canonical(recipe)
         self._memo: dict[Any, Any] = {}
 
-    def __call__(self, *args: Any) -> Any:
+    def _key(self, args: tuple) -> tuple[Any, str, Path] | None:
+        """(in-process key, store key, entry path) of a call, or None when it bypasses the
+        store (plain jit)."""
         directory = store_dir()
         config = None if directory is None else _config()
         if config is None:
-            return self.jitted(*args)
+            return None
         env = _environment()
         if not _process["on"]:
-            return self.jitted(*args)
+            return None
         leaves, treedef = jax.tree_util.tree_flatten(args)
         signature = tuple(_leaf_signature(x) for x in leaves)
         if None in signature:
+            return None
+        text = repr((env, self._recipe_text, str(treedef), signature, config))
+        path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
+        return (treedef, signature, config), text, path
+
+    def is_stored(self, *args: Any) -> bool:
+        """Whether a call with these arguments would run a stored executable (held in this
+        process or on disk) rather than compile. Nothing is loaded: a caller that compiles
+        programs up front (the solver's warm-up) can leave stored ones to load on first use."""
+        key = self._key(args)
+        return key is not None and (key[0] in self._memo or key[2].is_file())
+
+    def __call__(self, *args: Any) -> Any:
+        key = self._key(args)
+        if key is None:
             return self.jitted(*args)
-        memo_key = (treedef, signature, config)
+        memo_key, text, path = key
         executable = self._memo.get(memo_key)
         if executable is not None:
             return executable(*args)
-        text = repr((env, self._recipe_text, str(treedef), signature, config))
-        path = directory / f"{hashlib.sha256(text.encode()).hexdigest()}.bin"
         loaded = _load(path, text)
         if loaded is not None:
             try:

@@ -187,6 +187,45 @@ def test_a_new_program_object_loads_from_disk_without_tracing(store):
     assert len(traces) == 4 and len(list(store.glob("*.bin"))) == 4
 
 
+def test_is_stored_says_whether_a_call_would_load_without_loading(store, monkeypatch):
+    traces = []
+    program = _program(traces)
+    assert not program.is_stored(*ARGS) and traces == []
+    program(*ARGS)
+    assert program.is_stored(*ARGS)  # held in memory
+    again = _program(traces)
+    loads = []
+    monkeypatch.setattr(_aot, "_load", lambda *a: loads.append(a))
+    assert again.is_stored(*ARGS) and loads == []  # on disk, and nothing loaded to say so
+    assert not again.is_stored(np.arange(7.0), ARGS[1])
+    monkeypatch.setenv("SCALING_JAX_CACHE", "off")
+    assert not again.is_stored(*ARGS)  # the store is off: a call would go to plain jit
+
+
+def test_solver_warm_up_leaves_stored_sizes_to_load_on_use(store, monkeypatch):
+    """The warm-up compiles every lane-batch size a solve may reach; sizes already stored are
+    not loaded up front (a solve that never reaches them never pays for them)."""
+    from scaling_jax.fitting import solver
+
+    segment_calls = []
+
+    class Segment:
+        def __init__(self, stored):
+            self.stored = stored
+
+        def is_stored(self, lanes, data, n_steps):
+            return len(lanes.x) in self.stored
+
+        def __call__(self, lanes, data, n_steps):
+            segment_calls.append(len(lanes.x))
+
+    lanes = solver._fresh_lanes(np.ones((4, 5)), np.arange(4), (), history=3)
+    solver._warm(Segment(stored={256}), lanes, None, (256, 64), place=lambda t: t)
+    assert segment_calls == [64]
+    solver._warm(Segment(stored=set()), lanes, None, (256, 64), place=lambda t: t)
+    assert segment_calls == [64, 256, 64]
+
+
 @pytest.mark.parametrize("position", [1, 2, 3])  # source fingerprint, jax, jaxlib versions
 def test_another_jax_version_or_source_misses(store, monkeypatch, position):
     traces = []

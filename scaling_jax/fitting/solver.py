@@ -501,15 +501,24 @@ def _take(lanes: _Lanes, index: np.ndarray) -> _Lanes:
     return jax.tree.map(lambda a: np.asarray(a)[index], lanes)
 
 
+def _is_stored(program: Any, *args: Any) -> bool:
+    """Whether `program` has a stored executable for these arguments (see `_aot`)."""
+    check = getattr(program, "is_stored", None)
+    return bool(check is not None and check(*args))
+
+
 def _warm(segment: Any, lanes: _Lanes, data: Any, sizes: tuple[int, ...], place: Any) -> None:
     """Compile `segment` for every batch size a solve may shrink to (a zero-step call on
     finished lanes), so that which sizes a dataset happens to visit never decides whether a
-    later fit compiles."""
+    later fit compiles. A size whose executable is already stored is left to load when (and
+    if) the solve reaches it: loading costs tens of milliseconds per program."""
     for size in sizes:
         dummy = _take(lanes, np.zeros(size, np.int64))._replace(
             status=np.full(size, FitStatus.CONVERGED, np.int32), lane_id=np.full(size, -1)
         )
-        segment(place(dummy), data, np.int32(0))
+        args = (place(dummy), data, np.int32(0))
+        if not _is_stored(segment, *args):
+            segment(*args)
 
 
 def solve_starts(
@@ -752,12 +761,17 @@ def polish(
     sizes = lane_sizes(n_lanes, min_bucket, bucket_factor)
     seg, cap = np.int32(segment_steps), np.int32(max_steps)
 
-    def call(rows: np.ndarray, n_steps: Any, fresh: bool, want_gnorm: bool):
+    def arguments(rows: np.ndarray, n_steps: Any, fresh: bool, want_gnorm: bool) -> tuple:
         batch = jax.tree.map(lambda a: a[rows], out)
-        return jax.device_get(run(batch, data, n_steps, cap, np.bool_(fresh), np.bool_(want_gnorm)))
+        return batch, data, n_steps, cap, np.bool_(fresh), np.bool_(want_gnorm)
 
-    for size in sizes[1:]:  # compile every size up front: see `_warm`
-        call(np.zeros(size, np.int64), np.int32(0), False, False)
+    def call(rows: np.ndarray, n_steps: Any, fresh: bool, want_gnorm: bool):
+        return jax.device_get(run(*arguments(rows, n_steps, fresh, want_gnorm)))
+
+    for size in sizes[1:]:  # compile every size up front, unless stored: see `_warm`
+        warm_up = arguments(np.zeros(size, np.int64), np.int32(0), False, False)
+        if not _is_stored(run, *warm_up):
+            jax.device_get(run(*warm_up))
     active = np.arange(n_lanes)
     fresh = True
     while True:

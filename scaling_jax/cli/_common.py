@@ -156,6 +156,17 @@ def positive_floats(option: str) -> Callable[[str], list[float]]:
     return parse
 
 
+def _check_nearest_parent(text: str, path: Path) -> None:
+    """The nearest existing ancestor of `path` must be a folder (missing ones are created)."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{text!r}: {str(parent)!r} is a file, not a folder"
+                )
+            return
+
+
 def out_file(option: str, suffixes: Sequence[str] = (".json",)) -> Callable[[str], Path]:
     """argparse type: a file to write. Not an existing folder; suffix one of `suffixes`.
     Missing parent folders are created when the file is written."""
@@ -168,13 +179,7 @@ def out_file(option: str, suffixes: Sequence[str] = (".json",)) -> Callable[[str
             raise argparse.ArgumentTypeError(
                 f"{text!r}: file name must end in {' or '.join(suffixes)}"
             )
-        for parent in path.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise argparse.ArgumentTypeError(
-                        f"{text!r}: {str(parent)!r} is a file, not a folder"
-                    )
-                break
+        _check_nearest_parent(text, path)
         return path
 
     return parse
@@ -189,13 +194,7 @@ def out_dir(option: str) -> Callable[[str], Path]:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is an existing file; give a folder (it is created if missing)"
             )
-        for parent in path.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise argparse.ArgumentTypeError(
-                        f"{text!r}: {str(parent)!r} is a file, not a folder"
-                    )
-                break
+        _check_nearest_parent(text, path)
         return path
 
     return parse

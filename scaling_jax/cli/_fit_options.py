@@ -75,6 +75,24 @@ def load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return kw
 
 
+def load_fit_runs(args: argparse.Namespace) -> Any:
+    """The runs of ``args.data`` as `fit` and `bootstrap` read them: the named columns, the
+    fit options' extra columns (`load_kwargs`) and the unique-token column when given."""
+    from scaling_jax.data import load_runs
+
+    extra = load_kwargs(args)
+    if args.unique_col:
+        extra["extra"] = {**extra.get("extra", {}), "U": args.unique_col}
+    return load_runs(
+        args.data,
+        n=args.n_col,
+        d=args.d_col,
+        loss=args.loss_col,
+        compute=args.compute_col,
+        **extra,
+    )
+
+
 def fit_option_kwargs(args: argparse.Namespace, runs: Any) -> dict[str, Any]:
     """`fit` keyword arguments from the parsed flags (runs: as loaded with `load_kwargs`)."""
     kw: dict[str, Any] = {

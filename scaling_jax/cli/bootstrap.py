@@ -22,7 +22,7 @@ from scaling_jax.cli._common import (
     positive_int,
     resolve_law_form,
 )
-from scaling_jax.cli._fit_options import add_fit_option_args, fit_option_kwargs, load_kwargs
+from scaling_jax.cli._fit_options import add_fit_option_args, fit_option_kwargs, load_fit_runs
 from scaling_jax.cli.fit import (
     add_data_options,
     add_law_form_option,
@@ -151,7 +151,6 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
 def run_bootstrap(args: argparse.Namespace) -> int:
     """Execute ``scaling-jax bootstrap``."""
     from scaling_jax.cli.fit import fit_glossary
-    from scaling_jax.data import load_runs
     from scaling_jax.fitting.resampling import bootstrap
 
     out = Path(args.out)
@@ -164,17 +163,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {str(out)!r} is not empty; pass --resume to continue it")
     law = resolve_law_form(args.law)
     check_unique_col(law, args.unique_col)
-    extra = load_kwargs(args)
-    if args.unique_col:
-        extra["extra"] = {**extra.get("extra", {}), "U": args.unique_col}
-    runs = load_runs(
-        args.data,
-        n=args.n_col,
-        d=args.d_col,
-        loss=args.loss_col,
-        compute=args.compute_col,
-        **extra,
-    )
+    runs = load_fit_runs(args)
     if args.processes > 1:
         from scaling_jax.cli._launch import launch, strip_option  # noqa: PLC0415
 

@@ -172,26 +172,15 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
 def run_fit(args: argparse.Namespace) -> int:
     """Execute ``scaling-jax fit``."""
     from scaling_jax.cli.optimal import allocation_rows, format_rows, method_of
-    from scaling_jax.data import load_runs
     from scaling_jax.fitting.multistart import fit
 
     law = resolve_law_form(args.law)
     check_unique_col(law, args.unique_col)
     if args.starts_table and not args.out:
         raise ValueError("--starts-table needs --out")
-    from scaling_jax.cli._fit_options import fit_option_kwargs, load_kwargs
+    from scaling_jax.cli._fit_options import fit_option_kwargs, load_fit_runs
 
-    extra = load_kwargs(args)
-    if args.unique_col:
-        extra["extra"] = {**extra.get("extra", {}), "U": args.unique_col}
-    runs = load_runs(
-        args.data,
-        n=args.n_col,
-        d=args.d_col,
-        loss=args.loss_col,
-        compute=args.compute_col,
-        **extra,
-    )
+    runs = load_fit_runs(args)
     print(echo_columns(runs))
     print(f"fitting the {law.name} law to {len(runs)} runs from {args.data}")
     result = fit(
